@@ -1,0 +1,1 @@
+"""Reference resources: download, versioned snapshots and readers, one module per source."""
