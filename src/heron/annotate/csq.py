@@ -1,0 +1,195 @@
+"""Consequences from VEP ``CSQ``, bcftools ``BCSQ`` and snpEff ``ANN`` into one vocabulary.
+
+The per-variant annotation strings are exploded into one row per variant × transcript with
+pandas' vectorised string operations; each row's consequence terms become a uint32 bitmask
+over :data:`CONSEQUENCES`, so the core tests consequences with bitwise ands.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+# One bit each, most severe first.
+CONSEQUENCES = (
+    "transcript_ablation", "splice_acceptor", "splice_donor", "stop_gained", "frameshift",
+    "stop_lost", "start_lost", "inframe_insertion", "inframe_deletion", "missense",
+    "protein_altering", "splice_region", "synonymous", "stop_retained", "start_retained",
+    "coding_sequence", "5_prime_utr", "3_prime_utr", "non_coding_exon", "intron",
+    "nmd_transcript", "non_coding_transcript", "upstream", "downstream", "intergenic",
+    "regulatory", "other",
+)
+BIT = {name: np.uint32(1 << i) for i, name in enumerate(CONSEQUENCES)}
+
+# Spellings of VEP, bcftools csq and snpEff mapped to the vocabulary (after lower-casing and
+# dropping a trailing "_variant").
+_SYNONYMS = {
+    "exon_loss": "transcript_ablation", "feature_ablation": "transcript_ablation",
+    "conservative_inframe_insertion": "inframe_insertion",
+    "disruptive_inframe_insertion": "inframe_insertion",
+    "conservative_inframe_deletion": "inframe_deletion",
+    "disruptive_inframe_deletion": "inframe_deletion",
+    "inframe_altering": "inframe_deletion", "stop_retained": "stop_retained",
+    "initiator_codon": "start_lost", "start_retained": "start_retained",
+    "splice_donor_5th_base": "splice_region", "splice_donor_region": "splice_region",
+    "splice_polypyrimidine_tract": "splice_region", "5_prime_utr_premature_start_codon_gain":
+    "5_prime_utr", "non_coding_transcript_exon": "non_coding_exon", "non_coding": "non_coding_transcript",
+    "nmd_transcript": "nmd_transcript", "intragenic": "intron", "upstream_gene": "upstream",
+    "downstream_gene": "downstream", "intergenic_region": "intergenic",
+    "regulatory_region": "regulatory", "tf_binding_site": "regulatory",
+    "incomplete_terminal_codon": "coding_sequence", "mature_mirna": "non_coding_exon",
+    "frameshift_elongation": "frameshift", "frameshift_truncation": "frameshift",
+    "coding_sequence": "coding_sequence", "protein_protein_contact": "missense",
+    "structural_interaction": "missense", "sequence_feature": "other",
+}
+
+# Field names of each format mapped to heron's column names.
+_FIELDS = {
+    "Allele": "allele", "Consequence": "consequence", "SYMBOL": "gene_symbol",
+    "Gene": "gene_id", "Feature": "transcript", "BIOTYPE": "biotype", "HGVSc": "hgvsc",
+    "HGVSp": "hgvsp", "Protein_position": "protein_pos", "CANONICAL": "canonical",
+    "MANE_SELECT": "mane", "MANE": "mane", "am_pathogenicity": "am_score", "REVEL": "revel",
+    "REVEL_score": "revel",
+    # snpEff ANN
+    "Annotation": "consequence", "Gene_Name": "gene_symbol", "Gene_ID": "gene_id",
+    "Feature_ID": "transcript", "Transcript_BioType": "biotype", "HGVS.c": "hgvsc",
+    "HGVS.p": "hgvsp", "AA.pos / AA.length": "protein_pos",
+    # bcftools BCSQ
+    "gene": "gene_symbol", "transcript": "transcript", "biotype": "biotype",
+    "amino_acid_change": "protein_change", "dna_change": "hgvsc",
+}
+_STRING_COLUMNS = ("gene_symbol", "gene_id", "transcript", "biotype", "hgvsc", "hgvsp")
+
+
+def consequence_bits(terms: pd.Series) -> np.ndarray:
+    """(n,) uint32 bitmask of '&'-joined consequence strings in any of the three spellings."""
+    if len(terms) == 0:
+        return np.zeros(0, np.uint32)
+    exploded = terms.fillna("").str.split("&").explode()
+    norm = (exploded.str.lstrip("*").str.strip().str.lower()
+            .str.replace(r"_variant$", "", regex=True))
+    norm = norm.map(lambda t: _SYNONYMS.get(t, t))
+    table = {name: int(bit) for name, bit in BIT.items()}
+    bits = norm.map(table)
+    bits = bits.where(bits.notna(), np.where(norm.eq(""), 0, int(BIT["other"])))
+    out = np.zeros(len(terms), np.int64)
+    np.bitwise_or.at(out, exploded.index.to_numpy(np.int64), bits.to_numpy(np.int64))
+    return out.astype(np.uint32)
+
+
+def format_fields(description: str) -> tuple[str, list[str]]:
+    """(kind, field names) from an INFO header description of CSQ, ANN or BCSQ."""
+    m = re.search(r"Format:\s*'?([^'\"]+)'?", description)
+    if m and "|" in m.group(1):
+        fields = [f.strip() for f in m.group(1).split("|")]
+        kind = "bcsq" if fields[:2] == ["Consequence", "gene"] else "vep"
+        return kind, fields
+    m = re.search(r"'([^']*\|[^']*)'", description)
+    if m:
+        return "ann", [f.strip() for f in m.group(1).split("|")]
+    raise ValueError(f"cannot find the field list in the header description {description!r}")
+
+
+def parse_annotations(strings: np.ndarray, description: str, vep_allele: np.ndarray,
+                      alt: np.ndarray, n_alts: np.ndarray) -> dict[str, np.ndarray]:
+    """Explode per-variant annotation strings into a transcripts table.
+
+    strings: (n_variants,) bytes, the raw INFO value; vep_allele / alt: (n_variants,) bytes;
+    n_alts: (n_variants,) int16 number of ALTs in the original record, so that entries of
+    other ALTs of a split multi-allelic record are dropped. Returns aligned (n_rows,) arrays:
+    variant int32, consequence uint32, gene_symbol/gene_id/transcript/biotype/hgvsc/hgvsp
+    bytes, protein_pos int32 (-1 unknown), canonical bool, mane bool, am_score float32 and
+    revel float32 (NaN unknown).
+    """
+    kind, fields = format_fields(description)
+    series = pd.Series(np.char.decode(np.asarray(strings, dtype="S"), "utf-8"), dtype=object)
+    entries = series[series != ""].str.split(",").explode()
+    parts = entries.str.split("|", expand=True, regex=False)
+    width = min(len(fields), parts.shape[1]) if len(parts) else 0
+    parts = parts.iloc[:, :width]
+    parts.columns = fields[:width]
+    rows = pd.DataFrame(index=parts.index)
+    for name in fields[:width]:
+        if name in _FIELDS and _FIELDS[name] not in rows:
+            rows[_FIELDS[name]] = parts[name].fillna("")
+    variant = rows.index.to_numpy(np.int64)
+    keep = _allele_matches(rows, kind, variant, vep_allele, alt, n_alts)
+    rows = rows[keep]
+    variant = variant[keep]
+    n = len(rows)
+
+    def text(col: str) -> np.ndarray:
+        if col not in rows or n == 0:
+            return np.full(n, b"", dtype="S1")
+        return np.char.encode(rows[col].to_numpy(str), "utf-8")
+
+    def number(col: str) -> np.ndarray:
+        if col not in rows or n == 0:
+            return np.full(n, np.nan, np.float32)
+        first = rows[col].str.split("&").str[0]  # VEP joins values of overlapping features
+        return pd.to_numeric(first, errors="coerce").to_numpy(np.float32)
+
+    if kind == "bcsq":
+        protein = rows.get("protein_change", pd.Series("", index=rows.index))
+        protein_pos = pd.to_numeric(protein.str.extract(r"^(\d+)")[0], errors="coerce")
+        hgvsp = protein
+    else:
+        raw = rows.get("protein_pos", pd.Series("", index=rows.index))
+        protein_pos = pd.to_numeric(raw.str.extract(r"^(\d+)")[0], errors="coerce")
+        hgvsp = rows.get("hgvsp", pd.Series("", index=rows.index))
+    canonical = rows.get("canonical", pd.Series("", index=rows.index)).isin(["YES", "1"])
+    mane = rows.get("mane", pd.Series("", index=rows.index)).ne("")
+    return {
+        "variant": variant.astype(np.int32),
+        "consequence": consequence_bits(rows["consequence"].reset_index(drop=True))
+        if n else np.zeros(0, np.uint32),
+        "gene_symbol": text("gene_symbol"), "gene_id": text("gene_id"),
+        "transcript": text("transcript"), "biotype": text("biotype"), "hgvsc": text("hgvsc"),
+        "hgvsp": np.char.encode(hgvsp.to_numpy(str), "utf-8") if n else text("hgvsp"),
+        "protein_pos": protein_pos.fillna(-1).to_numpy(np.int32) if n else np.zeros(0, np.int32),
+        "canonical": canonical.to_numpy(bool), "mane": mane.to_numpy(bool),
+        "am_score": number("am_score"), "revel": number("revel"),
+    }
+
+
+def _allele_matches(rows: pd.DataFrame, kind: str, variant: np.ndarray, vep_allele, alt,
+                    n_alts) -> np.ndarray:
+    """Mask of entries that belong to this ALT of a split record."""
+    single = np.asarray(n_alts)[variant] <= 1
+    if kind == "bcsq" or "allele" not in rows:
+        if kind == "bcsq" and "hgvsc" in rows:
+            # bcftools writes e.g. 3106T>C; the ALT is the text after '>'
+            alts = np.char.decode(np.asarray(alt, dtype="S")[variant], "utf-8")
+            tail = rows["hgvsc"].str.extract(r">([ACGTN]+)$")[0].fillna("").to_numpy(str)
+            return single | (tail == alts)
+        return single
+    allele = rows["allele"].to_numpy(str)
+    want_vep = np.char.decode(np.asarray(vep_allele, dtype="S")[variant], "utf-8")
+    want_alt = np.char.decode(np.asarray(alt, dtype="S")[variant], "utf-8")
+    return single | (allele == want_vep) | (allele == want_alt)
+
+
+def spliceai_max(strings: np.ndarray, vep_allele: np.ndarray, alt: np.ndarray,
+                 n_alts: np.ndarray) -> np.ndarray:
+    """(n_variants,) float32 max SpliceAI delta score from the native ``SpliceAI`` INFO field
+    (``ALLELE|SYMBOL|DS_AG|DS_AL|DS_DG|DS_DL|...``), NaN when absent."""
+    n = len(strings)
+    out = np.full(n, np.nan, np.float32)
+    series = pd.Series(np.char.decode(np.asarray(strings, dtype="S"), "utf-8"), dtype=object)
+    entries = series[series != ""].str.split(",").explode()
+    if entries.empty:
+        return out
+    parts = entries.str.split("|", expand=True, regex=False)
+    variant = parts.index.to_numpy(np.int64)
+    scores = parts.iloc[:, 2:6].apply(pd.to_numeric, errors="coerce").max(axis=1).to_numpy()
+    allele = parts[0].to_numpy(str)
+    want = np.char.decode(np.asarray(alt, dtype="S")[variant], "utf-8")
+    want_vep = np.char.decode(np.asarray(vep_allele, dtype="S")[variant], "utf-8")
+    keep = (np.asarray(n_alts)[variant] <= 1) | (allele == want) | (allele == want_vep)
+    scores = np.where(keep & ~np.isnan(scores), scores, -np.inf)
+    best = np.full(n, -np.inf)
+    np.maximum.at(best, variant, scores)
+    out[np.isfinite(best)] = best[np.isfinite(best)]
+    return out

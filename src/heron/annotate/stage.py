@@ -1,0 +1,81 @@
+"""The annotate stage: consequences, ClinVar, population frequencies and in-silico scores,
+joined onto a shard's variants by sorted keys.
+
+The output is a shard folder holding only the new per-variant arrays (``ann.*``), the
+transcripts table and the variant keys (to check that it belongs to its store); the big call
+matrices stay in the ingest store and are never copied.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from heron.annotate.csq import parse_annotations, spliceai_max
+from heron.config import HeronConfig
+from heron.errors import InputError
+from heron.store import Shard
+
+# ClinVar classes as the core sees them.
+CLINVAR_NONE, CLINVAR_PLP, CLINVAR_CONFLICTING, CLINVAR_VUS, CLINVAR_BLB, CLINVAR_OTHER = range(6)
+
+
+def annotate_shard(shard: Shard, config: HeronConfig, clinvar=None) -> Shard:
+    """Annotation arrays for every variant of ``shard``.
+
+    Adds (n_variants,) arrays: ann.clinvar int8 (CLINVAR_* class), ann.clinvar_stars int8,
+    ann.clinvar_id int64 (allele id, -1), ann.gnomad_af / _ac / _hom / _hemi float32 (NaN =
+    absent from gnomAD), ann.spliceai float32 (NaN = not scored); and the transcripts table.
+    ``clinvar`` is a heron.resources.clinvar.ClinVarTable or None.
+    """
+    v = shard.variants
+    n = shard.n_variants
+    field = config.ingest.csq_field
+    out: dict[str, np.ndarray] = {"key": v["key"]}
+    descriptions = shard.meta.get("info_descriptions", {})
+    if f"info.{field}" in v:
+        out_tx = parse_annotations(v[f"info.{field}"], descriptions.get(field, ""),
+                                   v["vep_allele"], v["alt"], v["n_alts"])
+    else:
+        raise InputError(f"the VCF has no INFO/{field} consequence field",
+                         path=", ".join(shard.meta.get("sources", [])),
+                         hint="annotate the VCF with VEP (CSQ), bcftools csq (BCSQ) or snpEff "
+                              "(ANN) and set ingest.csq_field")
+    gnomad = config.resources.gnomad
+    for name, info in (("af", gnomad.af), ("ac", gnomad.ac), ("hom", gnomad.homozygotes),
+                       ("hemi", gnomad.hemizygotes)):
+        out[f"ann.gnomad_{name}"] = v.get(f"info.{info}", np.full(n, np.nan, np.float32))
+    if "info.SpliceAI" in v:
+        out["ann.spliceai"] = spliceai_max(v["info.SpliceAI"], v["vep_allele"], v["alt"],
+                                           v["n_alts"])
+    else:
+        out["ann.spliceai"] = np.full(n, np.nan, np.float32)
+    out.update(clinvar_columns(v["key"], v["ref"], v["alt"], clinvar))
+    meta = {"clinvar_release": getattr(clinvar, "release", None) if clinvar else None,
+            "region": shard.meta.get("region")}
+    return Shard(shard.samples, shard.build, out, {}, out_tx, meta)
+
+
+def clinvar_columns(keys: np.ndarray, ref: np.ndarray, alt: np.ndarray, clinvar) -> dict:
+    """ClinVar class, stars and allele id of each variant ((n,) arrays), by sorted join."""
+    n = len(keys)
+    cls = np.full(n, CLINVAR_NONE, np.int8)
+    stars = np.zeros(n, np.int8)
+    allele = np.full(n, -1, np.int64)
+    if clinvar is not None and n:
+        idx = clinvar.lookup(keys, ref, alt)
+        hit = idx >= 0
+        cls[hit] = clinvar.core_class()[idx[hit]]
+        stars[hit] = clinvar.stars[idx[hit]]
+        allele[hit] = clinvar.allele_id[idx[hit]]
+    return {"ann.clinvar": cls, "ann.clinvar_stars": stars, "ann.clinvar_id": allele}
+
+
+def combine(store: Shard, annotation: Shard) -> Shard:
+    """The store's shard with the annotation's arrays and transcripts attached."""
+    if not np.array_equal(store.variants["key"], annotation.variants["key"]):
+        raise InputError("the annotation does not belong to this store (variant keys differ)",
+                         hint="re-run `heron annotate` on the current store")
+    variants = dict(store.variants)
+    variants.update({k: v for k, v in annotation.variants.items() if k.startswith("ann.")})
+    meta = dict(store.meta, **{k: v for k, v in annotation.meta.items() if k != "region"})
+    return Shard(store.samples, store.build, variants, store.calls, annotation.transcripts, meta)

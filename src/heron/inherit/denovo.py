@@ -1,0 +1,90 @@
+"""De novo calls (rulebook §6), with a ceiling on parental alt reads and allele balance."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from heron.audit import Checks
+from heron.config import DeNovoConfig
+from heron.genome import CHROM_M, CHROM_X, CHROM_Y
+from heron.ingest.pedigree import MALE
+
+
+def depth(calls: dict, variant: np.ndarray, sample: np.ndarray) -> np.ndarray:
+    """(n,) int32 total depth of calls: sum of AD where present, else DP, else -1."""
+    ref = calls["ad_ref"][variant, sample]
+    alt = calls["ad_alt"][variant, sample]
+    dp = calls["dp"][variant, sample]
+    return np.where((ref >= 0) & (alt >= 0), ref + alt, dp).astype(np.int32)
+
+
+def allele_balance(calls: dict, variant: np.ndarray, sample: np.ndarray) -> np.ndarray:
+    """(n,) float32 alt / (ref + alt) reads; NaN when AD is missing or zero."""
+    ref = calls["ad_ref"][variant, sample].astype(np.float32)
+    alt = calls["ad_alt"][variant, sample].astype(np.float32)
+    total = ref + alt
+    ok = (ref >= 0) & (alt >= 0) & (total > 0)
+    return np.where(ok, alt / np.where(ok, total, 1), np.nan).astype(np.float32)
+
+
+def de_novo_checks(calls: dict, variant: np.ndarray, child: np.ndarray, father: np.ndarray,
+                   mother: np.ndarray, chrom: np.ndarray, on_x: np.ndarray,
+                   child_sex: np.ndarray, eligible: np.ndarray, cfg: DeNovoConfig) -> Checks:
+    """Named de novo checks over n calls.
+
+    variant, child, father, mother: (n,) int (parents -1 when not sequenced); chrom (n,) int8
+    codes; on_x (n,) bool (X outside the PARs); child_sex (n,) int8; eligible (n,) bool (the
+    row's consequence or ClinVar status allows de novo). Parent GT/depth/GQ/AD read from
+    ``calls`` (the store's (n_variants, n_samples) arrays).
+    """
+    n = len(variant)
+    checks = Checks(n)
+    have_father, have_mother = father >= 0, mother >= 0
+    f, m = np.maximum(father, 0), np.maximum(mother, 0)
+    gt = calls["gt"]
+    g_child = gt[variant, child]
+    g_father = np.where(have_father, gt[variant, f], -1)
+    g_mother = np.where(have_mother, gt[variant, m], -1)
+    on_y, on_m = chrom == CHROM_Y, chrom == CHROM_M
+    needs_father = ~on_m
+    needs_mother = ~on_y
+    checks.add("de_novo.parents_sequenced", ~(have_father & have_mother), "both parents")
+    checks.add("de_novo.eligible_consequence", ~eligible,
+               "high impact, missense, inframe, snRNA or ClinVar P/LP")
+    male = child_sex == MALE
+    child_ok = np.where(on_m, g_child == 2,
+                        np.where(on_x & male, g_child >= 1,
+                                 np.where(on_y, g_child >= 1, g_child == 1)))
+    checks.add("de_novo.child_genotype", ~child_ok, "het (hemi/hom on X in males, hom on chrM)",
+               g_child)
+    checks.add("de_novo.father_hom_ref", needs_father & (g_father != 0), "0", g_father)
+    checks.add("de_novo.mother_hom_ref", needs_mother & (g_mother != 0), "0", g_mother)
+    used = [(child, np.ones(n, bool), "child")]
+    used += [(f, needs_father, "father"), (m, needs_mother, "mother")]
+    for who, needed, label in used:
+        d = depth(calls, variant, who)
+        bad = needed & ((d < cfg.min_depth) | (d > cfg.max_depth))
+        checks.add(f"de_novo.{label}_depth", bad, f"{cfg.min_depth}-{cfg.max_depth}", d)
+    gq = calls["gq"]
+    g = gq[variant, child]
+    checks.add("de_novo.child_gq", g < cfg.min_child_gq, f">={cfg.min_child_gq}", g)
+    for who, needed, label in used[1:]:
+        g = gq[variant, who]
+        missing_ok = (g < 0) & (not cfg.require_parent_gq)
+        checks.add(f"de_novo.{label}_gq", needed & (g < cfg.min_parent_gq) & ~missing_ok,
+                   f">={cfg.min_parent_gq}", g)
+    alt = calls["ad_alt"][variant, child]
+    checks.add("de_novo.child_alt_reads", (alt >= 0) & (alt < cfg.min_child_alt_reads),
+               f">={cfg.min_child_alt_reads}", alt)
+    ab = allele_balance(calls, variant, child)
+    with np.errstate(invalid="ignore"):
+        checks.add("de_novo.child_allele_balance", ab < cfg.min_child_ab,
+                   f">={cfg.min_child_ab}", ab)
+        for who, needed, label in used[1:]:
+            alt = calls["ad_alt"][variant, who]
+            checks.add(f"de_novo.{label}_alt_reads", needed & (alt > cfg.max_parent_alt_reads),
+                       f"<={cfg.max_parent_alt_reads}", alt)
+            pab = allele_balance(calls, variant, who)
+            checks.add(f"de_novo.{label}_allele_balance", needed & (pab > cfg.max_parent_ab),
+                       f"<={cfg.max_parent_ab}", pab)
+    return checks

@@ -1,0 +1,404 @@
+"""Mode-of-inheritance models over whole pedigrees (rulebook §5), vectorised over calls.
+
+The unit is a *call*: an affected sample carrying a row (variant × gene). Every call is tested
+against each model its gene's MOI allows, as an ordered list of named checks; a call becomes a
+candidate when every check of one model passes. Calls that pass no model keep the failure of
+the model they got furthest in — the audit trail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from heron.annotate.csq import BIT
+from heron.audit import Checks
+from heron.classify.categories import CAT, role_masks
+from heron.classify.genes import MOI, GeneSet
+from heron.config import HeronConfig
+from heron.genome import CHROM_M, CHROM_X, in_par
+from heron.ingest.pedigree import AFFECTED, FEMALE, MALE, UNAFFECTED, PedigreeArrays
+from heron.inherit.denovo import allele_balance, de_novo_checks, depth
+from heron.inherit.family import family_genotypes, relatives
+from heron.store import Shard
+
+MODELS = ("AD", "AR_hom", "AR_comphet", "X_male", "XLD", "XLR_hom", "XLR_comphet",
+          "X_pseudodominant", "mito")
+MODEL_DESCRIPTION = {
+    "AD": "autosomal dominant", "AR_hom": "autosomal recessive, homozygous",
+    "AR_comphet": "autosomal recessive, compound heterozygous",
+    "X_male": "X-linked, hemizygous male", "XLD": "X-linked dominant, female",
+    "XLR_hom": "X-linked recessive, homozygous female",
+    "XLR_comphet": "X-linked recessive, compound heterozygous female",
+    "X_pseudodominant": "X-linked recessive gene, heterozygous female (skewed inactivation)",
+    "mito": "mitochondrial",
+}
+DOMINANT_FREQUENCY = {"AD", "X_male", "XLD", "X_pseudodominant", "mito"}
+COMPHET = {"AR_comphet", "XLR_comphet"}
+
+# Models each simplified MOI allows on autosomes (and the PARs) and on X.
+_AUTOSOMAL = {"Monoallelic": {"AD"}, "MonoAndBiallelic": {"AD", "AR_hom", "AR_comphet"},
+              "Biallelic": {"AR_hom", "AR_comphet"}, "HemiMonoInFemale": {"AD"},
+              "HemiBiInFemale": {"AR_hom", "AR_comphet"}, "Mitochondrial": set()}
+_ON_X = {"Monoallelic": {"X_male", "XLD"},
+         "MonoAndBiallelic": {"X_male", "XLD", "XLR_hom", "XLR_comphet"},
+         "Biallelic": {"X_male", "XLR_hom", "XLR_comphet", "X_pseudodominant"},
+         "HemiMonoInFemale": {"X_male", "XLD"},
+         "HemiBiInFemale": {"X_male", "XLR_hom", "XLR_comphet", "X_pseudodominant"},
+         "Mitochondrial": set()}
+
+
+def _allowed_table(table: dict) -> np.ndarray:
+    out = np.zeros((len(MOI), len(MODELS)), bool)
+    for moi, models in table.items():
+        for m in models:
+            out[MOI[moi], MODELS.index(m)] = True
+    return out
+
+
+ALLOWED_AUTOSOMAL, ALLOWED_X = _allowed_table(_AUTOSOMAL), _allowed_table(_ON_X)
+
+FLAGS = ("allele_balance", "low_depth", "xlr_female_het", "phase_unknown")
+FLAG = {name: np.uint8(1 << i) for i, name in enumerate(FLAGS)}
+
+
+@dataclass
+class Calls:
+    """The calls under test, all (n,): row (into shard.rows), variant, sample, gene int;
+    categories uint16 (row categories plus de_novo for this call); plus the checks of each
+    model (for explain) and the per-call results."""
+
+    row: np.ndarray
+    variant: np.ndarray
+    sample: np.ndarray
+    gene: np.ndarray
+    categories: np.ndarray
+    flags: np.ndarray
+    checks: dict[str, Checks]
+
+
+@dataclass
+class Result:
+    """Candidates (one row per call × model satisfied; partner for comp-het) and the audit
+    table (one row per call that satisfied no model)."""
+
+    candidates: pd.DataFrame
+    audit: pd.DataFrame
+    calls: Calls
+
+
+def evaluate(shard: Shard, ped: PedigreeArrays, genes: GeneSet, config: HeronConfig) -> Result:
+    """Run every MOI model over every affected carrier call of a classified shard."""
+    rows, v, calls = shard.rows, shard.variants, shard.calls
+    gt = calls["gt"]
+    primary, _support = role_masks(config.categories.roles)
+    affected = ped.affected == AFFECTED
+    n_rows = len(rows["variant"]) if rows else 0
+    carrier = gt[rows["variant"]] >= 1 if n_rows else np.zeros((0, len(ped.samples)), bool)
+    r, s = np.nonzero(carrier & affected[None, :])
+    var, gene = rows["variant"][r], rows["gene"][r]
+    n = len(r)
+    chrom = v["chrom"][var]
+    on_x = rows["on_x"][r]
+    on_m = chrom == CHROM_M
+    sex = ped.sex[s]
+    g = gt[var, s]
+    plp_starred = rows["plp_starred"][r]
+    rel = relatives(ped)
+    G, M = family_genotypes(gt, var, s, rel)
+    valid = M >= 0
+    m_idx = np.maximum(M, 0)
+    rel_aff = valid & (ped.affected[m_idx] == AFFECTED)
+    rel_unaff = valid & (ped.affected[m_idx] == UNAFFECTED)
+    rel_male = valid & (ped.sex[m_idx] == MALE)
+
+    # checks every model starts with
+    common = Checks(n)
+    pre = rows["prefilter_rule"][r].astype(str)
+    common.add("prefilter", pre != "", pre, rows["prefilter_observed"][r])
+    patient_col = {p: i for i, p in enumerate(genes.patients)}
+    pidx = np.array([patient_col.get(name, -1) for name in ped.samples], np.int64)[s] \
+        if n else np.zeros(0, np.int64)
+    in_set = (pidx >= 0) & genes.member[np.maximum(pidx, 0), gene] if genes.member.size \
+        else np.zeros(n, bool)
+    common.add("patient_gene_set", ~in_set, "gene on the patient's panels")
+    qc = config.call_qc
+    d = depth(calls, var, s)
+    common.add("call.depth", (d >= 0) & (d < qc.min_depth) & ~plp_starred, qc.min_depth, d)
+    alt_reads = calls["ad_alt"][var, s]
+    common.add("call.alt_reads", (alt_reads >= 0) & (alt_reads < qc.min_alt_reads),
+               qc.min_alt_reads, alt_reads)
+
+    # de novo makes a call-level category
+    eligible = ((rows["consequence"][r] & np.uint32(_de_novo_bits(config))) != 0) \
+        | rows["snrna"][r] | (rows["categories"][r] & (CAT["clinvar_plp"] | CAT["clinvar_0star"]
+                                                       | CAT["clinvar_recent_gene"]) != 0)
+    dn = de_novo_checks(calls, var, s, ped.father[s], ped.mother[s], chrom, on_x, sex,
+                        eligible, config.de_novo)
+    cats = rows["categories"][r] | np.where(dn.passed(), CAT["de_novo"], 0).astype(np.uint16)
+
+    moi_auto, moi_x = genes.moi_auto[gene], genes.moi_x[gene]
+    allowed = np.where(on_x[:, None], ALLOWED_X[moi_x], ALLOWED_AUTOSOMAL[moi_auto])
+    allowed[on_m] = False
+    allowed[on_m, MODELS.index("mito")] = True
+
+    has_primary = (cats & primary) != 0
+    am_only = ~has_primary & ((cats & CAT["alphamissense"]) != 0) \
+        & config.phenotype.alphamissense_alone
+    female = sex == FEMALE
+    male_or_unknown = ~female
+    ab = allele_balance(calls, var, s)
+
+    checks: dict[str, Checks] = {}
+    for model in MODELS:
+        if model in COMPHET:
+            continue
+        c = Checks(n)
+        c.extend(common)
+        c.add(f"{model}.moi", ~allowed[:, MODELS.index(model)], _moi_text(model))
+        genotype_ok = {
+            "AD": g >= 1, "AR_hom": g == 2, "X_male": (g >= 1) & male_or_unknown,
+            "XLD": (g >= 1) & female, "XLR_hom": (g == 2) & female,
+            "X_pseudodominant": (g == 1) & female,
+            "mito": (g >= 1) & ~(ab < config.mito.min_heteroplasmy),
+        }[model]
+        c.add(f"{model}.genotype", ~genotype_ok, _GENOTYPE_TEXT[model], g)
+        _frequency(c, rows, r, model)
+        c.add(f"{model}.category", ~(has_primary | am_only), "a primary category",
+              cats.astype(np.float32))
+        aff_bad, unaff_bad = _segregation(model, G, rel_aff, rel_unaff, rel_male, moi_x)
+        partial = plp_starred | (model == "X_pseudodominant")
+        c.add(f"{model}.affected_relatives", aff_bad.any(axis=1),
+              "every affected relative carries it", aff_bad.sum(axis=1))
+        c.add(f"{model}.unaffected_relatives", unaff_bad.any(axis=1) & ~partial,
+              "no unaffected relative has the disease genotype", unaff_bad.sum(axis=1))
+        checks[model] = c
+
+    comphet_checks, pairs = _comphet(rows, r, s, var, gene, g, female, allowed, common, cats,
+                                     primary, G, rel_aff, rel_unaff, rel_male, on_x, calls,
+                                     plp_starred, ped)
+    checks.update(comphet_checks)
+
+    flags = _flags(g, ab, d, config)
+    candidates = _candidates(checks, pairs, r, var, s, gene, cats, flags, am_only, female)
+    audit = _audit(checks, r, var, s, gene, candidates)
+    return Result(candidates, audit, Calls(r, var, s, gene, cats, flags, checks))
+
+
+_GENOTYPE_TEXT = {"AD": "het or hom", "AR_hom": "hom", "X_male": "hemizygous male",
+                  "XLD": "female carrier", "XLR_hom": "hom female", "X_pseudodominant": "het female",
+                  "mito": "carrier above the heteroplasmy threshold", "AR_comphet": "het",
+                  "XLR_comphet": "het female"}
+
+
+def _moi_text(model: str) -> str:
+    allowed = [m for m, models in {**_AUTOSOMAL, **_ON_X}.items() if model in models]
+    return "gene MOI " + "/".join(sorted(set(allowed)))
+
+
+def _de_novo_bits(config: HeronConfig) -> int:
+    names = config.categories.high_impact + ["missense", "inframe_insertion", "inframe_deletion",
+                                             "protein_altering"]
+    return int(np.bitwise_or.reduce([int(BIT[n]) for n in names]))
+
+
+def _frequency(c: Checks, rows: dict, r: np.ndarray, model: str) -> None:
+    kind = "dominant" if model in DOMINANT_FREQUENCY else "recessive"
+    rule = rows[f"{kind}_rule"][r].astype(str)
+    limit = rows[f"{kind}_limit"][r].astype(str)
+    c.add(f"{model}.frequency", rule != "", np.char.add(np.char.add(rule, " <= "), limit),
+          rows[f"{kind}_observed"][r])
+
+
+def _segregation(model: str, G: np.ndarray, aff: np.ndarray, unaff: np.ndarray,
+                 male: np.ndarray, moi_x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(affected relatives that lack the genotype, unaffected relatives that have it), each
+    (n, k) bool; missing genotypes (-1) never count."""
+    known = G >= 0
+    carries, hom = G >= 1, G == 2
+    female = ~male
+    if model in ("AD", "mito"):
+        aff_bad = aff & known & ~carries
+        unaff_bad = unaff & carries if model == "AD" else np.zeros_like(aff)
+    elif model == "AR_hom":
+        aff_bad = aff & known & ~hom
+        unaff_bad = unaff & hom
+    else:  # X models: males by hemizygosity, females by the model
+        mono = (moi_x == MOI["HemiMonoInFemale"]) | (moi_x == MOI["Monoallelic"])
+        female_needs_hom = model == "XLR_hom"
+        aff_bad = aff & known & np.where(male | ~female_needs_hom, ~carries, ~hom)
+        female_veto = carries if model == "XLD" else np.where(mono[:, None], carries, hom)
+        unaff_bad = unaff & np.where(male, carries, female_veto)
+    return aff_bad, unaff_bad
+
+
+def _pairs_within_groups(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All (i, j), i < j, of positions that share a value in ``group`` (sorted ascending)."""
+    n = len(group)
+    if n < 2:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    starts = np.r_[0, np.flatnonzero(np.diff(group)) + 1]
+    ends = np.r_[starts[1:], n]
+    end_of = np.repeat(ends, ends - starts)
+    after = end_of - np.arange(n) - 1  # partners after each position in its group
+    left = np.repeat(np.arange(n), after)
+    offset = np.arange(len(left)) - np.repeat(np.cumsum(after) - after, after)
+    return left, left + offset + 1
+
+
+def _comphet(rows, r, s, var, gene, g, female, allowed, common, cats, primary, G, rel_aff,
+             rel_unaff, rel_male, on_x, calls, plp_starred, ped):
+    """Comp-het checks per call (one list per comp-het model) and the valid pairs."""
+    n = len(r)
+    per_model = {}
+    for model in ("AR_comphet", "XLR_comphet"):
+        c = Checks(n)
+        c.extend(common)
+        applies = allowed[:, MODELS.index(model)] & (female if model == "XLR_comphet" else True)
+        c.add(f"{model}.moi", ~applies, _moi_text(model))
+        c.add(f"{model}.genotype", g != 1, _GENOTYPE_TEXT[model], g)
+        _frequency(c, rows, r, model)
+        c.add(f"{model}.category", cats == 0, "any category", cats.astype(np.float32))
+        per_model[model] = c
+    eligible = np.flatnonzero(per_model["AR_comphet"].passed()
+                              | per_model["XLR_comphet"].passed())
+    order = eligible[np.lexsort((gene[eligible], s[eligible]))]
+    group = s[order].astype(np.int64) * (int(gene.max()) + 1 if n else 1) + gene[order]
+    li, ri = _pairs_within_groups(group)
+    a, b = order[li], order[ri]
+    pair = Checks(len(a))
+    pair.add("comphet.primary", ((cats[a] | cats[b]) & primary) == 0,
+             "at least one of the pair primary")
+    ps_a, ps_b = calls["ps"][var[a], s[a]], calls["ps"][var[b], s[b]]
+    ph_a, ph_b = calls["phase"][var[a], s[a]], calls["phase"][var[b], s[b]]
+    same_set = (ps_a > 0) & (ps_a == ps_b)
+    pair.add("comphet.cis_by_phase", same_set & (ph_a == ph_b), "in trans")
+    father, mother = ped.father[s[a]], ped.mother[s[a]]
+    pair.add("comphet.cis_by_parents", _by_parents(calls["gt"], var[a], var[b], father, mother,
+                                                   "cis"), "one variant from each parent")
+    both_known = (G[a] >= 0) & (G[b] >= 0)
+    carries_both = (G[a] >= 1) & (G[b] >= 1)
+    aff_bad = rel_aff[a] & both_known & ~carries_both
+    pair.add("comphet.affected_relatives", aff_bad.any(axis=1),
+             "every affected relative carries both", aff_bad.sum(axis=1))
+    # on X an unaffected male with either variant would be affected himself
+    unaff_bad = (rel_unaff[a] & carries_both) | (
+        rel_unaff[a] & rel_male[a] & ((G[a] >= 1) | (G[b] >= 1)) & on_x[a][:, None])
+    exempt = plp_starred[a] & plp_starred[b]
+    pair.add("comphet.unaffected_relatives", unaff_bad.any(axis=1) & ~exempt,
+             "no unaffected relative carries both", unaff_bad.sum(axis=1))
+    good = pair.passed()
+    trans = (same_set & (ph_a != ph_b)) | _by_parents(calls["gt"], var[a], var[b], father,
+                                                      mother, "trans")
+    pairs = pd.DataFrame({"a": a[good], "b": b[good], "phased": trans[good]})
+    has_partner = np.zeros(n, bool)
+    has_partner[a[good]] = True
+    has_partner[b[good]] = True
+    why = np.full(n, "another qualifying het call in the gene", dtype=object)
+    rule, _, _ = pair.reasons()
+    failed = ~good
+    why[a[failed]] = rule[failed]
+    why[b[failed]] = rule[failed]
+    for c in per_model.values():
+        c.add(f"{c.items[len(common.items)].name.split('.')[0]}.partner", ~has_partner,
+              why.astype(str))
+    return per_model, pairs
+
+
+def _parent_carries(gt, variant, parent):
+    value = np.where(parent >= 0, gt[variant, np.maximum(parent, 0)], -1)
+    return value >= 1, value >= 0
+
+
+def _by_parents(gt, va, vb, father, mother, relation: str) -> np.ndarray:
+    """Pairs the parents' genotypes show in ``relation`` ('cis': one parent carries both and
+    the other neither; 'trans': each parent carries a different one); needs all four calls."""
+    fa, fa_known = _parent_carries(gt, va, father)
+    fb, fb_known = _parent_carries(gt, vb, father)
+    ma, ma_known = _parent_carries(gt, va, mother)
+    mb, mb_known = _parent_carries(gt, vb, mother)
+    known = fa_known & fb_known & ma_known & mb_known
+    if relation == "cis":
+        return known & (((fa & fb) & ~(ma | mb)) | ((ma & mb) & ~(fa | fb)))
+    return known & ((fa & ~fb & mb & ~ma) | (fb & ~fa & ma & ~mb))
+
+
+def _flags(g, ab, d, config) -> np.ndarray:
+    qc = config.call_qc
+    flags = np.zeros(len(g), np.uint8)
+    with np.errstate(invalid="ignore"):
+        het_off = (g == 1) & ((ab < qc.het_ab_low) | (ab > qc.het_ab_high))
+        hom_off = (g == 2) & (ab <= qc.hom_ab_min)
+    flags[het_off | hom_off] |= FLAG["allele_balance"]
+    flags[(d >= 0) & (d < qc.flag_depth)] |= FLAG["low_depth"]
+    return flags
+
+
+def _candidates(checks, pairs, r, var, s, gene, cats, flags, am_only, female) -> pd.DataFrame:
+    parts = []
+    for model, c in checks.items():
+        if model in COMPHET:
+            continue
+        ok = np.flatnonzero(c.passed())
+        f = flags[ok].copy()
+        if model == "X_pseudodominant":
+            f |= FLAG["xlr_female_het"]
+        parts.append(pd.DataFrame({"call": ok, "model": model, "partner": -1, "flags": f,
+                                   "needs_phenotype": am_only[ok]}))
+    if len(pairs):
+        for this, other in (("a", "b"), ("b", "a")):
+            call = pairs[this].to_numpy()
+            model = np.where(checks["XLR_comphet"].passed()[call], "XLR_comphet", "AR_comphet")
+            f = flags[call] | np.where(pairs["phased"].to_numpy(), 0,
+                                       FLAG["phase_unknown"]).astype(np.uint8)
+            partner = pairs[other].to_numpy()
+            # a pair of support-only calls never gets here; the AM-only side needs its partner
+            parts.append(pd.DataFrame({"call": call, "model": model, "partner": partner,
+                                       "flags": f, "needs_phenotype": False}))
+    if not parts:
+        return _empty_candidates()
+    out = pd.concat(parts, ignore_index=True)
+    out["row"] = r[out["call"]]
+    out["variant"] = var[out["call"]]
+    out["sample"] = s[out["call"]]
+    out["gene"] = gene[out["call"]]
+    out["categories"] = cats[out["call"]]
+    out["partner_variant"] = np.where(out["partner"] >= 0,
+                                      var[np.maximum(out["partner"].to_numpy(), 0)], -1)
+    return out
+
+
+def _empty_candidates() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="int64") for c in (
+        "call", "partner", "flags", "row", "variant", "sample", "gene", "categories",
+        "partner_variant")}).assign(model=pd.Series(dtype=str),
+                                    needs_phenotype=pd.Series(dtype=bool))
+
+
+def _audit(checks, r, var, s, gene, candidates) -> pd.DataFrame:
+    """For each call that satisfied no model: the failure of the model it got furthest in."""
+    n = len(r)
+    names = list(checks)
+    progress = np.stack([checks[m].progress() for m in names]) if n else np.zeros((0, 0))
+    reported = np.zeros(n, bool)
+    reported[candidates["call"].to_numpy()] = True
+    todo = np.flatnonzero(~reported)
+    if len(todo) == 0:
+        return pd.DataFrame({"call": [], "row": [], "variant": [], "sample": [], "gene": [],
+                             "model": [], "rule": [], "threshold": [], "observed": []})
+    best = np.argmax(progress[:, todo], axis=0)
+    rule = np.empty(len(todo), dtype=object)
+    threshold = np.empty(len(todo), dtype=object)
+    observed = np.full(len(todo), np.nan, np.float32)
+    for k, model in enumerate(names):
+        pick = best == k
+        if pick.any():
+            m_rule, m_limit, m_obs = checks[model].reasons()
+            rule[pick] = m_rule[todo[pick]]
+            threshold[pick] = m_limit[todo[pick]]
+            observed[pick] = m_obs[todo[pick]]
+    return pd.DataFrame({"call": todo, "row": r[todo], "variant": var[todo], "sample": s[todo],
+                         "gene": gene[todo], "model": np.array(names)[best], "rule": rule,
+                         "threshold": threshold, "observed": observed})

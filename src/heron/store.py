@@ -1,0 +1,133 @@
+"""The columnar variant store: what a shard is on disk and in memory.
+
+A shard is a folder of aligned numpy arrays, one ``.npy`` per array, memory-mappable, plus a
+``meta.json``. Three tables share the variant axis:
+
+``variants`` (n_variants,)
+    chrom int8 (heron.genome codes), pos int32 (1-based), ref/alt bytes ``S``, key int64
+    (heron.keys), filter_pass bool, ac int32 / an int32 (callset, from the genotypes),
+    alt_index int16 (1-based ALT number in the original record), plus one float32 array per
+    kept numeric INFO field (``info.<name>``, NaN when missing) and one bytes array per string
+    INFO field (``info.<name>``).
+``calls`` (n_variants, n_samples)
+    gt int8 (alt-allele count 0/1/2, -1 missing; a haploid alt call is 2), gq int16, dp int32,
+    ad_ref int32, ad_alt int32 (-1 missing in all four), phase int8 (0 unphased or not het,
+    1 alt on the first haplotype, 2 alt on the second), ps int32 (phase set, 0 none).
+``transcripts`` (n_transcripts,) — filled by annotate
+    variant int32 (row into ``variants``) and the consequence columns (heron.annotate.csq).
+``rows`` (n_rows,) — filled by classify
+    variant int32, gene int32 and the categories and filters of each variant × gene.
+
+Writes are atomic: a shard is built in a temporary sibling folder and renamed into place, so a
+failed run never leaves a half-written shard that a later run could mistake for a good one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+STORE_VERSION = 1
+TABLES = ("variants", "calls", "transcripts", "rows")
+
+CALL_FIELDS = {"gt": np.int8, "gq": np.int16, "dp": np.int32, "ad_ref": np.int32,
+               "ad_alt": np.int32, "phase": np.int8, "ps": np.int32}
+
+
+@dataclass
+class Shard:
+    """Aligned arrays of one genomic region; see the module docstring for the layout."""
+
+    samples: list[str]
+    build: str
+    variants: dict[str, np.ndarray]
+    calls: dict[str, np.ndarray]
+    transcripts: dict[str, np.ndarray] = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)
+    rows: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def n_variants(self) -> int:
+        return len(self.variants["pos"])
+
+    @property
+    def n_samples(self) -> int:
+        return len(self.samples)
+
+    def take(self, index: np.ndarray) -> "Shard":
+        """A shard of the variants at ``index`` (int or bool array); transcripts are re-linked."""
+        index = np.flatnonzero(index) if np.asarray(index).dtype == bool else np.asarray(index)
+        variants = {k: v[index] for k, v in self.variants.items()}
+        calls = {k: v[index] for k, v in self.calls.items()}
+        new_row = np.full(self.n_variants, -1, dtype=np.int64)
+        new_row[index] = np.arange(len(index))
+        linked = {}
+        for table in ("transcripts", "rows"):
+            old = getattr(self, table)
+            if not old:
+                linked[table] = {}
+                continue
+            keep = new_row[old["variant"]] >= 0
+            linked[table] = {k: v[keep] for k, v in old.items()}
+            linked[table]["variant"] = new_row[linked[table]["variant"]].astype(np.int32)
+        return Shard(self.samples, self.build, variants, calls, linked["transcripts"],
+                     dict(self.meta), linked["rows"])
+
+    def save(self, path: str | Path) -> Path:
+        """Write the shard to the folder ``path`` atomically (replacing an older one)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+        try:
+            for table in TABLES:
+                (tmp / table).mkdir()
+                for name, arr in getattr(self, table).items():
+                    np.save(tmp / table / f"{name}.npy", np.ascontiguousarray(arr),
+                            allow_pickle=False)
+            meta = dict(self.meta, store_version=STORE_VERSION, samples=self.samples,
+                        build=self.build, n_variants=self.n_variants)
+            (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
+            if path.exists():
+                old = path.with_name(f".{path.name}.old")
+                shutil.rmtree(old, ignore_errors=True)
+                os.replace(path, old)
+                os.replace(tmp, path)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(tmp, path)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path, mmap: bool = False,
+             tables: tuple[str, ...] = TABLES) -> "Shard":
+        """Read a shard folder; ``mmap`` maps the arrays instead of reading them."""
+        path = Path(path)
+        meta_file = path / "meta.json"
+        if not meta_file.exists():
+            from heron.errors import InputError
+            raise InputError("not a heron shard (no meta.json)", path=str(path),
+                             hint="run `heron ingest` to create it")
+        meta = json.loads(meta_file.read_text())
+        mode = "r" if mmap else None
+        loaded = {t: {} for t in TABLES}
+        for table in tables:
+            folder = path / table
+            for f in sorted(folder.glob("*.npy")) if folder.exists() else []:
+                loaded[table][f.stem] = np.load(f, mmap_mode=mode, allow_pickle=False)
+        samples, build = meta.pop("samples"), meta.pop("build")
+        return cls(samples, build, loaded["variants"], loaded["calls"], loaded["transcripts"],
+                   meta, loaded["rows"])
+
+
+def decode(arr: np.ndarray) -> list[str]:
+    """Bytes array → list of str (for reports and messages, never for the core)."""
+    return [x.decode() if isinstance(x, bytes) else str(x) for x in arr.tolist()]
