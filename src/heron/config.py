@@ -223,6 +223,36 @@ class PhenotypeConfig(_Section):
                                       "candidate when its gene is phenotype-matched.")
 
 
+class RankConfig(_Section):
+    """The candidate score: evidence + phenotype + MOI certainty - flag penalties.
+
+    evidence = the largest category weight of the call + ``other_category_weight`` x the sum
+    of its other categories' weights; phenotype = ``phenotype_weight`` x the normalised
+    patient-gene similarity (0..1) + ``phenotype_match_bonus`` when it reaches
+    ``phenotype.match_threshold``.
+    """
+
+    category_weights: dict[str, float] = Field(
+        default_factory=lambda: {
+            "clinvar_plp": 4.0, "de_novo": 3.0, "high_impact": 2.5, "clinvar_recent_gene": 2.0,
+            "pm5": 1.5, "spliceai": 1.5, "sv_lof": 2.0, "clinvar_0star": 0.75,
+            "alphamissense": 0.75},
+        description="Weight of each category in the evidence part of the score.")
+    clinvar_star_bonus: float = Field(0.25, ge=0, description="Added per ClinVar star above one.")
+    other_category_weight: float = Field(0.25, ge=0, description="Share of the weights of a "
+                                         "call's categories other than its strongest.")
+    phenotype_weight: float = Field(3.0, ge=0, description="Weight of the normalised "
+                                    "patient-gene phenotype similarity.")
+    phenotype_match_bonus: float = Field(1.0, ge=0, description="Added when the gene is "
+                                         "phenotype-matched.")
+    phased_comphet_bonus: float = Field(0.5, ge=0, description="Added to a comp-het whose "
+                                        "phase is confirmed (phase set or parents).")
+    flag_penalties: dict[str, float] = Field(
+        default_factory=lambda: {"allele_balance": 1.0, "low_depth": 1.0,
+                                 "phase_unknown": 0.25, "xlr_female_het": 0.5},
+        description="Subtracted per flag.")
+
+
 class HistoryConfig(_Section):
     """Reanalysis history."""
 
@@ -254,6 +284,7 @@ class HeronConfig(_Section):
     de_novo: DeNovoConfig = Field(default_factory=DeNovoConfig)
     mito: MitoConfig = Field(default_factory=MitoConfig)
     phenotype: PhenotypeConfig = Field(default_factory=PhenotypeConfig)
+    rank: RankConfig = Field(default_factory=RankConfig)
     history: HistoryConfig = Field(default_factory=HistoryConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
 

@@ -54,7 +54,7 @@ class Shard:
 
     @property
     def n_variants(self) -> int:
-        return len(self.variants["pos"])
+        return len(self.variants["key"])
 
     @property
     def n_samples(self) -> int:

@@ -13,16 +13,18 @@ import numpy as np
 from heron.annotate.csq import parse_annotations, spliceai_max
 from heron.config import HeronConfig
 from heron.errors import InputError
+from heron.resources.clinvar import ClinSig
 from heron.store import Shard
 
-# ClinVar classes as the core sees them.
-CLINVAR_NONE, CLINVAR_PLP, CLINVAR_CONFLICTING, CLINVAR_VUS, CLINVAR_BLB, CLINVAR_OTHER = range(6)
+# ClinVar class of a variant as the core sees it: a ClinSig value, or -1 when not in ClinVar.
+CLINVAR_NONE = -1
+CLINVAR_PLP, CLINVAR_BLB = int(ClinSig.PATHOGENIC), int(ClinSig.BENIGN)
 
 
 def annotate_shard(shard: Shard, config: HeronConfig, clinvar=None) -> Shard:
     """Annotation arrays for every variant of ``shard``.
 
-    Adds (n_variants,) arrays: ann.clinvar int8 (CLINVAR_* class), ann.clinvar_stars int8,
+    Adds (n_variants,) arrays: ann.clinvar int8 (ClinSig, -1 absent), ann.clinvar_stars int8,
     ann.clinvar_id int64 (allele id, -1), ann.gnomad_af / _ac / _hom / _hemi float32 (NaN =
     absent from gnomAD), ann.spliceai float32 (NaN = not scored); and the transcripts table.
     ``clinvar`` is a heron.resources.clinvar.ClinVarTable or None.
@@ -64,7 +66,7 @@ def clinvar_columns(keys: np.ndarray, ref: np.ndarray, alt: np.ndarray, clinvar)
     if clinvar is not None and n:
         idx = clinvar.lookup(keys, ref, alt)
         hit = idx >= 0
-        cls[hit] = clinvar.core_class()[idx[hit]]
+        cls[hit] = clinvar.clinsig[idx[hit]]
         stars[hit] = clinvar.stars[idx[hit]]
         allele[hit] = clinvar.allele_id[idx[hit]]
     return {"ann.clinvar": cls, "ann.clinvar_stars": stars, "ann.clinvar_id": allele}

@@ -117,7 +117,8 @@ def evaluate(shard: Shard, ped: PedigreeArrays, genes: GeneSet, config: HeronCon
     # checks every model starts with
     common = Checks(n)
     pre = rows["prefilter_rule"][r].astype(str)
-    common.add("prefilter", pre != "", pre, rows["prefilter_observed"][r])
+    pre_text = np.char.add(np.char.add(pre, ": "), rows["prefilter_limit"][r].astype(str))
+    common.add("prefilter", pre != "", pre_text, rows["prefilter_observed"][r])
     patient_col = {p: i for i, p in enumerate(genes.patients)}
     pidx = np.array([patient_col.get(name, -1) for name in ped.samples], np.int64)[s] \
         if n else np.zeros(0, np.int64)
@@ -145,6 +146,14 @@ def evaluate(shard: Shard, ped: PedigreeArrays, genes: GeneSet, config: HeronCon
     allowed[on_m, MODELS.index("mito")] = True
 
     has_primary = (cats & primary) != 0
+    # when de novo was the call's only hope, say which de novo check failed
+    dn_rule, dn_limit, dn_obs = dn.reasons()
+    tried = (dn_rule != "de_novo.parents_sequenced") & (dn_rule != "de_novo.eligible_consequence") \
+        & (dn_rule != "")
+    category_text = np.where(tried, np.char.add(np.char.add(np.char.add(
+        "a primary category (not de novo: ", dn_rule), " "), np.char.add(dn_limit, ")")),
+        "a primary category")
+    cats_observed = np.where(tried, dn_obs, cats.astype(np.float32))
     am_only = ~has_primary & ((cats & CAT["alphamissense"]) != 0) \
         & config.phenotype.alphamissense_alone
     female = sex == FEMALE
@@ -166,8 +175,7 @@ def evaluate(shard: Shard, ped: PedigreeArrays, genes: GeneSet, config: HeronCon
         }[model]
         c.add(f"{model}.genotype", ~genotype_ok, _GENOTYPE_TEXT[model], g)
         _frequency(c, rows, r, model)
-        c.add(f"{model}.category", ~(has_primary | am_only), "a primary category",
-              cats.astype(np.float32))
+        c.add(f"{model}.category", ~(has_primary | am_only), category_text, cats_observed)
         aff_bad, unaff_bad = _segregation(model, G, rel_aff, rel_unaff, rel_male, moi_x)
         partial = plp_starred | (model == "X_pseudodominant")
         c.add(f"{model}.affected_relatives", aff_bad.any(axis=1),

@@ -10,17 +10,24 @@ taking segment maxima — no loop over genes.
 
 Best-match average (BMA), two directions:
 
-- ``"patient"`` (default): ``mean over patient terms p of max_t resnik(p, t)``. A patient shows
-  a subset of a gene's phenotype spectrum (genes carry tens to hundreds of terms from all their
-  diseases), so gene terms the patient lacks should not pull the score down. This is the
-  query → disease direction of the Phenomizer.
-- ``"symmetric"``: the mean of the patient → gene and gene → patient averages (the classic BMA),
-  which favours genes whose annotation is as narrow as the patient's description.
+- ``"symmetric"`` (default): the mean of the patient → gene and gene → patient averages (the
+  classic BMA of Schlicker et al.).
+- ``"patient"``: ``mean over patient terms p of max_t resnik(p, t)`` only (the Phenomizer's
+  query → disease direction): gene terms the patient lacks do not lower the score.
 
-Excluded terms (a phenopacket's ``excluded: true`` features) lower the score of genes annotated
-with the excluded term or one of its descendants: each such term subtracts
-``excluded_weight × IC(term)`` from the patient → gene sum. Excluded terms that are ancestors of a
-present term contradict the patient's own description and are ignored.
+The symmetric form is the default because it ranked causal genes better on 600 solved
+phenopacket-store cases (3 seeds × 200, ``benchmarks/phenotype_rank.py``): the causal gene was in
+the top 1% of 5,129 annotated genes in 68–70% of cases against 64–67% for the patient direction
+(median rank 6–10 against 8–14). Genes annotated from many diseases carry hundreds of terms;
+scored one way only they match almost any patient somewhere, and tie at the top.
+
+Excluded terms (a phenopacket's ``excluded: true`` features) can lower the score of genes
+annotated with the excluded term or one of its descendants: each such term subtracts
+``excluded_weight × IC(term)`` from the patient → gene sum. The default weight is 0 (off): in
+published cases excluded features are mostly features of the very syndrome that were looked for
+and found absent, so the causal gene usually carries them; a weight of 0.1 dropped the top-1%
+recall above from 70% to 54%. Excluded terms that are ancestors of a present term contradict the
+patient's own description and are always ignored.
 
 Scores reported per gene:
 
@@ -40,15 +47,16 @@ from typing import Iterable, Literal
 
 import numpy as np
 import pandas as pd
-from numpy.dtypes import StringDType
 
 from heron.phenotype.annotations import Annotations
 from heron.phenotype.ontology import csr_gather, sorted_unique
 
 Direction = Literal["patient", "symmetric"]
 
-#: Default weight of an excluded term's IC, relative to a matched present term.
-DEFAULT_EXCLUDED_WEIGHT = 0.5
+#: Default weight of an excluded term's IC, relative to a matched present term (module docstring).
+DEFAULT_EXCLUDED_WEIGHT = 0.0
+#: Default best-match-average direction (module docstring).
+DEFAULT_DIRECTION: Direction = "symmetric"
 
 RESULT_COLUMNS = ["gene", "gene_id", "annotated", "score", "score_norm", "rank", "rank_fraction",
                   "n_matched", "matched_terms", "contradicted_terms"]
@@ -70,11 +78,11 @@ class PhenotypeScorer:
 
     Args:
         annotations: gene (or disease) annotations; their IC is used.
-        direction: ``"patient"`` or ``"symmetric"`` best-match average (module docstring).
+        direction: ``"symmetric"`` or ``"patient"`` best-match average (module docstring).
         excluded_weight: weight of an excluded term's IC in the penalty (0 disables it).
     """
 
-    def __init__(self, annotations: Annotations, *, direction: Direction = "patient",
+    def __init__(self, annotations: Annotations, *, direction: Direction = DEFAULT_DIRECTION,
                  excluded_weight: float = DEFAULT_EXCLUDED_WEIGHT):
         if direction not in ("patient", "symmetric"):
             raise ValueError(f"direction must be 'patient' or 'symmetric', not {direction!r}")
@@ -199,10 +207,16 @@ class PhenotypeScorer:
 
     def _term_lists(self, mask: np.ndarray, terms: np.ndarray) -> np.ndarray:
         """object ``(rows,)`` comma-joined HPO ids of the ``True`` columns of ``mask``."""
-        text = np.full(mask.shape[0], "", dtype=StringDType())
-        for column, curie in enumerate(self.ontology.curies(terms)):
-            text = np.strings.add(text, np.where(mask[:, column], curie + ",", ""))
-        return np.strings.rstrip(text, ",").astype(object)
+        out = np.full(mask.shape[0], "", dtype=object)
+        rows, cols = np.nonzero(mask)
+        if rows.size:
+            names = np.asarray(self.ontology.curies(terms), dtype=object)
+            first = np.ones(rows.size, dtype=bool)
+            first[1:] = rows[1:] != rows[:-1]
+            pieces = np.where(first, names[cols], "," + names[cols])
+            # object-dtype add concatenates the strings of each row segment
+            out[rows[first]] = np.add.reduceat(pieces, np.flatnonzero(first))
+        return out
 
 
 def _segment_starts(pos: np.ndarray, n_segments: int) -> np.ndarray:

@@ -1,0 +1,137 @@
+"""The ``heron`` command: one subcommand per stage, as the Snakemake rules call them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+import yaml
+
+from heron import __version__
+from heron.errors import HeronError
+
+
+def _config(args):
+    from heron.config import load_config
+
+    return load_config(args.config)
+
+
+def cmd_plan(args) -> None:
+    from heron.pipeline import plan_shards, write_text_atomic
+
+    regions = plan_shards(_config(args))
+    write_text_atomic(Path(args.out), json.dumps({"regions": regions}, indent=1) + "\n")
+
+
+def cmd_ingest(args) -> None:
+    from heron.pipeline import ingest
+
+    ingest(_config(args), args.region, Path(args.out))
+
+
+def cmd_annotate(args) -> None:
+    from heron.pipeline import annotate
+
+    annotate(_config(args), Path(args.store), Path(args.out))
+
+
+def cmd_genes(args) -> None:
+    from heron.pipeline import build_genes
+
+    build_genes(_config(args), Path(args.out))
+
+
+def cmd_classify(args) -> None:
+    from heron.pipeline import classify
+
+    classify(_config(args), Path(args.store), Path(args.annotation), Path(args.genes),
+             Path(args.out))
+
+
+def cmd_prioritise(args) -> None:
+    from heron.pipeline import prioritise
+
+    prioritise(_config(args), [Path(p) for p in args.classified], Path(args.genes),
+               Path(args.out))
+
+
+def cmd_report(args) -> None:
+    from heron.report.build import write_reports
+
+    summary = write_reports(_config(args), Path(args.prioritised), Path(args.out))
+    print(summary)
+
+
+def cmd_explain(args) -> None:
+    from heron.explain import explain
+
+    print(explain(_config(args), args.sample, args.variant, Path(args.work)))
+
+
+def cmd_config_schema(args) -> None:
+    from heron.config import json_schema
+
+    text = yaml.safe_dump(json_schema(), sort_keys=False)
+    if args.out:
+        Path(args.out).write_text(text)
+    else:
+        sys.stdout.write(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="heron", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"heron {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name, func, help_text, *options):
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        for flags, kwargs in options:
+            p.add_argument(*flags, **kwargs)
+        p.set_defaults(func=func)
+        return p
+
+    config = (("--config", "-c"), dict(required=True, help="config YAML"))
+    out = (("--out", "-o"), dict(required=True, help="output path"))
+    add("plan", cmd_plan, "list the region shards of the cohort (JSON)", config, out)
+    add("ingest", cmd_ingest, "read one region of the cohort VCFs into a shard", config, out,
+        (("--region",), dict(required=True, help="CONTIG, CONTIG:START-END or * (whole file)")))
+    add("annotate", cmd_annotate, "consequences, ClinVar and frequencies for a shard", config,
+        out, (("--store",), dict(required=True, help="shard folder from ingest")))
+    add("genes", cmd_genes, "every patient's gene set from panels, HPO terms and gene lists",
+        config, out)
+    add("classify", cmd_classify, "rows, pre-filters, categories and frequency filters", config,
+        out, (("--store",), dict(required=True)), (("--annotation",), dict(required=True)),
+        (("--genes",), dict(required=True)))
+    add("prioritise", cmd_prioritise, "inheritance models, phenotype and ranking", config, out,
+        (("--classified",), dict(required=True, nargs="+")), (("--genes",), dict(required=True)))
+    add("report", cmd_report, "history and the JSON, TSV and HTML reports", config, out,
+        (("--prioritised",), dict(required=True)))
+    add("explain", cmd_explain, "every filter one call passed or failed, with the numbers",
+        config, (("--sample",), dict(required=True)),
+        (("--variant",), dict(required=True, help="chrom:pos:ref:alt")),
+        (("--work",), dict(default=None, help="work folder of the run (default from config)")))
+    add("config-schema", cmd_config_schema, "print the JSON Schema of the config as YAML",
+        (("--out", "-o"), dict(default=None)))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="heron %(levelname)s: %(message)s")
+    try:
+        args.func(args)
+    except HeronError as exc:
+        print(f"heron: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

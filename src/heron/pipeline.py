@@ -1,0 +1,349 @@
+"""The stages of a run as functions over files: what each Snakemake rule (through the
+``heron`` CLI) calls. Each reads its inputs, computes with the stage's module and writes its
+output atomically, so an interrupted stage never leaves a half-written result behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from heron.config import HeronConfig
+from heron.errors import InputError
+from heron.store import Shard
+
+log = logging.getLogger(__name__)
+
+
+def run_date(config: HeronConfig) -> dt.date:
+    return dt.date.fromisoformat(config.run_date) if config.run_date else dt.date.today()
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write a file through a temporary sibling and rename, so readers never see half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# -- plan and ingest --------------------------------------------------------------------------
+
+def plan_shards(config: HeronConfig) -> list[str]:
+    """Region names of the cohort's shards (see heron.ingest.vcf.list_regions)."""
+    from heron.ingest.vcf import list_regions
+
+    return [str(r) for r in list_regions(config.cohort.vcfs, config.ingest.shard_variants)]
+
+
+def ingest(config: HeronConfig, region: str, out: Path) -> Path:
+    """Read one region of every cohort VCF into one shard folder."""
+    from heron.ingest.vcf import Region, merge_shards, open_vcf, read_region
+
+    wanted = Region.parse(region)
+    fields = dict(info_float=config.ingest.info_float,
+                  info_string=config.ingest.info_string + [config.ingest.csq_field])
+    shards = []
+    for path in config.cohort.vcfs:
+        local = _region_in_file(path, wanted, open_vcf)
+        shards.append(read_region(path, local, build=config.cohort.genome_build, **fields))
+    return merge_shards(shards).save(out)
+
+
+def _region_in_file(path: str, region, open_vcf):
+    """The region with its contig spelt as this file spells it (chr1 vs 1, chrM vs MT)."""
+    from heron.genome import chrom_code
+    from heron.ingest.vcf import Region, header_contigs
+
+    if region.contig == "*":
+        return region
+    vcf = open_vcf(path)
+    try:
+        names = list(header_contigs(vcf)) or list(vcf.seqnames)
+    finally:
+        vcf.close()
+    code = chrom_code(region.contig)
+    for name in names:
+        if chrom_code(name) == code:
+            return Region(name, region.start, region.end)
+    return region
+
+
+# -- annotate ---------------------------------------------------------------------------------
+
+def load_clinvar(config: HeronConfig):
+    """The ClinVar table of the config (a saved table folder or a ClinVar VCF), or None."""
+    from heron.resources.clinvar import ClinVarTable, read_clinvar_vcf
+
+    source = config.resources.clinvar_vcf
+    if not source:
+        return None
+    path = Path(source)
+    if path.is_dir():
+        return ClinVarTable.load(path)
+    if not path.exists():
+        raise InputError("ClinVar file not found", path=str(path),
+                         hint="set resources.clinvar_vcf, or fetch it with `heron resources "
+                              "clinvar`")
+    return read_clinvar_vcf(path, config.cohort.genome_build)
+
+
+def annotate(config: HeronConfig, store: Path, out: Path) -> Path:
+    from heron.annotate.stage import annotate_shard
+
+    shard = Shard.load(store, mmap=True, tables=("variants",))
+    return annotate_shard(shard, config, load_clinvar(config)).save(out)
+
+
+# -- genes --------------------------------------------------------------------------------------
+
+def load_pedigree(config: HeronConfig):
+    from heron.ingest.pedigree import read_ped
+
+    ped = read_ped(config.cohort.pedigree)
+    ped.add_phenopackets(config.cohort.phenopackets)
+    return ped
+
+
+def load_panels(config: HeronConfig):
+    """(genes DataFrame over all panels and gene lists, panel table, custom panel ids)."""
+    from heron.resources.panelapp import read_gene_list_tsv, read_panelapp_snapshot
+
+    frames, panel_tables, custom = [], [], []
+    if config.resources.panelapp:
+        data = read_panelapp_snapshot(config.resources.panelapp)
+        frames.append(data.genes)
+        panel_tables.append(data.panels)
+    for path in config.resources.gene_lists:
+        data = read_gene_list_tsv(path)
+        frames.append(data.genes)
+        panel_tables.append(data.panels)
+        custom.extend(data.panels["panel_id"].tolist())
+    if not frames:
+        raise InputError("no genes: neither resources.panelapp nor resources.gene_lists is set",
+                         hint="give a PanelApp snapshot or a gene list")
+    genes = pd.concat(frames, ignore_index=True)
+    genes = genes.rename(columns={"ensembl_id": "gene_id"})
+    genes["gene_id"] = genes["gene_id"].fillna("").astype(str)
+    genes["symbol"] = genes["symbol"].fillna("").astype(str)
+    return genes, pd.concat(panel_tables, ignore_index=True), custom
+
+
+def load_hpo(config: HeronConfig):
+    """(Ontology, HpoFiles) of the configured HPO release."""
+    from heron.phenotype.ontology import load_ontology
+    from heron.resources.hpo import locate_hpo
+
+    files = locate_hpo(config.phenotype.hpo_dir)
+    return load_ontology(files.obo), files
+
+
+def build_genes(config: HeronConfig, out: Path) -> Path:
+    """The gene set of every patient (base, forced, HPO-matched panels and gene lists)."""
+    from heron.classify.genes import build_gene_set
+    from heron.ingest.pedigree import AFFECTED
+    from heron.phenotype.panels import match_panels
+    from heron.resources.moi import simplify_moi
+
+    ped = load_pedigree(config)
+    genes, panels, custom = load_panels(config)
+    patients = {ind.id: ind.hpo for ind in ped if ind.affected == AFFECTED}
+    matched: dict[str, set] = {p: set() for p in patients}
+    with_terms = panels[panels["hpo_terms"].map(lambda t: bool(t))]
+    if len(with_terms) and any(patients.values()):
+        ontology, _ = load_hpo(config)
+        result = match_panels(ontology, {p: t for p, t in patients.items() if t}, with_terms)
+        for sample, terms in result.unknown_terms.items():
+            log.warning("%s: sample %s has HPO ids the ontology does not know: %s",
+                        config.cohort.pedigree, sample, ", ".join(terms))
+        for sample, panel in zip(result.table["sample"], result.table["panel_id"]):
+            matched[sample].add(panel)
+    r = config.resources
+    gene_set = build_gene_set(
+        genes, dict(zip(panels["panel_id"], panels["name"])), matched,
+        base_panel=r.base_panel, forced_panels=r.forced_panels, custom_panels=custom,
+        forbidden=r.forbidden_genes, require_match=r.require_phenotype_match,
+        new_gene_months=r.new_gene_months, run_date=run_date(config), simplify=simplify_moi)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    gene_set.to_json(out)
+    return out
+
+
+# -- classify -----------------------------------------------------------------------------------
+
+def classify(config: HeronConfig, store: Path, annotation: Path, genes: Path, out: Path) -> Path:
+    from heron.annotate.stage import combine
+    from heron.classify.genes import GeneSet
+    from heron.classify.stage import classify_shard
+
+    shard = combine(Shard.load(store, mmap=True), Shard.load(annotation))
+    gene_set = GeneSet.from_json(genes)
+    return classify_shard(shard, gene_set, config, pm5_index=None).save(out)
+
+
+def concat_shards(shards: list[Shard]) -> Shard:
+    """One shard of several classified shards (same samples), tables re-linked."""
+    if not shards:
+        raise InputError("no classified shards to combine")
+    samples = shards[0].samples
+    for s in shards[1:]:
+        if s.samples != samples:
+            raise InputError("shards hold different samples; re-run ingest for all regions")
+    offsets = np.cumsum([0] + [s.n_variants for s in shards])
+    tx_offsets = np.cumsum([0] + [len(s.transcripts.get("variant", [])) for s in shards])
+
+    def cat(table: str, shift: dict[str, np.ndarray]) -> dict:
+        parts = [getattr(s, table) for s in shards]
+        names = [k for k in parts[0]] if parts and parts[0] else []
+        out = {}
+        for name in names:
+            arrays = [p[name] for p in parts if name in p]
+            if name in shift:
+                arrays = [a + shift[name][i] for i, a in enumerate(arrays)]
+            out[name] = np.concatenate(arrays) if arrays else arrays
+        return out
+
+    variants = {k: np.concatenate([s.variants[k] for s in shards])
+                for k in shards[0].variants if all(k in s.variants for s in shards)}
+    calls = {k: np.concatenate([s.calls[k] for s in shards]) for k in shards[0].calls}
+    transcripts = cat("transcripts", {"variant": offsets})
+    rows = cat("rows", {"variant": offsets, "tx": tx_offsets})
+    meta = dict(shards[0].meta, regions=[s.meta.get("region") for s in shards])
+    return Shard(samples, shards[0].build, variants, calls, transcripts, meta, rows)
+
+
+# -- prioritise ---------------------------------------------------------------------------------
+
+def load_phenotype_scorer(config: HeronConfig):
+    from heron.phenotype.annotations import Annotations
+    from heron.phenotype.similarity import PhenotypeScorer
+
+    ontology, files = load_hpo(config)
+    annotations = Annotations.from_genes_to_phenotype(files.genes_to_phenotype, ontology)
+    return PhenotypeScorer(annotations), files.release
+
+
+def phenotype_scores(config: HeronConfig, ped, pairs: pd.DataFrame) -> pd.DataFrame:
+    """Similarity of each (sample, gene symbol) pair: columns sample, symbol, phenotype_score
+    (0..1), phenotype_match (bool), matched_terms (str)."""
+    out = pairs.assign(phenotype_score=0.0, phenotype_match=False, matched_terms="")
+    has_terms = [s for s in out["sample"].unique() if ped.individuals.get(s)
+                 and ped.individuals[s].hpo]
+    if not has_terms or out.empty:
+        return out
+    scorer, _ = load_phenotype_scorer(config)
+    parts = []
+    for sample in has_terms:  # one vectorised scoring per patient
+        ind = ped.individuals[sample]
+        mine = out[out["sample"] == sample]
+        scored = scorer.score(ind.hpo, ind.excluded_hpo, genes=list(mine["symbol"].unique()))
+        scored = scored.set_index("gene")
+        mine = mine.assign(
+            phenotype_score=mine["symbol"].map(scored["score_norm"]).fillna(0.0).to_numpy(),
+            matched_terms=mine["symbol"].map(scored["matched_terms"]).fillna("").to_numpy())
+        parts.append(mine)
+    scored = pd.concat(parts + [out[~out["sample"].isin(has_terms)]], ignore_index=True)
+    scored["phenotype_match"] = scored["phenotype_score"] >= config.phenotype.match_threshold
+    return scored
+
+
+def prioritise(config: HeronConfig, classified: list[Path], genes: Path, out: Path) -> Path:
+    """Inheritance models, phenotype and ranking over all classified shards of the cohort.
+
+    Writes ``out/shard`` (the combined classified shard), ``out/candidates.tsv`` (one row per
+    sample x variant x gene, ranked) and ``out/audit.tsv`` (every affected carrier call with a
+    row that did not become a candidate, with the rule that stopped it).
+    """
+    from heron.classify.genes import GeneSet
+    from heron.inherit.models import evaluate
+    from heron.phenotype.rank import rank_candidates
+
+    shard = concat_shards([Shard.load(p) for p in classified])
+    ped = load_pedigree(config)
+    for warning in ped.check_samples(shard.samples):
+        log.warning(warning)
+    arrays = ped.align(shard.samples)
+    gene_set = GeneSet.from_json(genes)
+    result = evaluate(shard, arrays, gene_set, config)
+    table = candidate_table(result.candidates, shard, gene_set)
+    scored = phenotype_scores(config, ped, table[["sample", "symbol"]].drop_duplicates())
+    table = table.merge(scored, on=["sample", "symbol"], how="left")
+    # an AlphaMissense-only call stands only with a phenotype match (rulebook §3)
+    gated = table["needs_phenotype"] & ~table["phenotype_match"]
+    audit = audit_table(result.audit, shard, gene_set)
+    if gated.any():
+        dropped = table[gated].assign(model=table.loc[gated, "models"],
+                                      rule="alphamissense.phenotype_match",
+                                      threshold=f">={config.phenotype.match_threshold}",
+                                      observed=table.loc[gated, "phenotype_score"])
+        audit = pd.concat([audit, dropped[audit.columns]], ignore_index=True)
+    table = rank_candidates(table[~gated], config)
+    out.mkdir(parents=True, exist_ok=True)
+    shard.save(out / "shard")
+    write_text_atomic(out / "candidates.tsv", table.to_csv(sep="\t", index=False))
+    write_text_atomic(out / "audit.tsv", audit.to_csv(sep="\t", index=False))
+    return out
+
+
+def variant_ids(shard: Shard, index: np.ndarray) -> np.ndarray:
+    """'chr1:123:A:G' names of variants (for tables and reports)."""
+    from heron.genome import CHROM_NAMES
+
+    v = shard.variants
+    chrom = np.char.add("chr", np.array(CHROM_NAMES)[v["chrom"][index]])
+    parts = [chrom, v["pos"][index].astype(str), np.char.decode(v["ref"][index]),
+             np.char.decode(v["alt"][index])]
+    out = parts[0]
+    for p in parts[1:]:
+        out = np.char.add(np.char.add(out, ":"), p)
+    return out
+
+
+def candidate_table(candidates: pd.DataFrame, shard: Shard, genes) -> pd.DataFrame:
+    """One row per (sample, variant, gene): the models it satisfied, partners, flags."""
+    c = candidates.copy()
+    c["comphet"] = c["model"].isin(["AR_comphet", "XLR_comphet"])
+    c["phased"] = c["comphet"] & ((c["flags"].astype(int) & 8) == 0)
+    c["partner_id"] = np.where(c["partner_variant"] >= 0,
+                               variant_ids(shard, np.maximum(c["partner_variant"].to_numpy(), 0)),
+                               "")
+    grouped = c.groupby(["sample", "variant", "gene"], sort=True)
+    table = grouped.agg(models=("model", lambda m: ",".join(sorted(set(m)))),
+                        partners=("partner_id", lambda p: ",".join(sorted(set(p) - {""}))),
+                        flags=("flags", lambda f: int(np.bitwise_or.reduce(f.to_numpy(int)))),
+                        categories=("categories", lambda f: int(np.bitwise_or.reduce(
+                            f.to_numpy(int)))),
+                        needs_phenotype=("needs_phenotype", "all"),
+                        comphet=("comphet", "any"), phased=("phased", "any"),
+                        row=("row", "first")).reset_index()
+    idx = table["variant"].to_numpy(np.int64)
+    table["sample"] = np.array(shard.samples)[table["sample"].to_numpy(int)] if len(table) \
+        else table["sample"]
+    table["variant_id"] = variant_ids(shard, idx) if len(table) else ""
+    table["symbol"] = genes.symbol[table["gene"].to_numpy(int)] if len(table) else ""
+    table["clinvar_stars"] = shard.variants["ann.clinvar_stars"][idx] if len(table) else 0
+    return table
+
+
+def audit_table(audit: pd.DataFrame, shard: Shard, genes) -> pd.DataFrame:
+    """The audit rows with sample names, variant ids and gene symbols."""
+    out = pd.DataFrame({
+        "sample": np.array(shard.samples)[audit["sample"].to_numpy(int)] if len(audit) else [],
+        "variant_id": variant_ids(shard, audit["variant"].to_numpy(np.int64)) if len(audit)
+        else [],
+        "symbol": genes.symbol[audit["gene"].to_numpy(int)] if len(audit) else [],
+        "model": audit["model"].to_numpy(), "rule": audit["rule"].to_numpy(),
+        "threshold": audit["threshold"].to_numpy(), "observed": audit["observed"].to_numpy()})
+    return out
