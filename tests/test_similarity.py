@@ -40,7 +40,7 @@ def test_resnik_is_ic_of_most_informative_common_ancestor(genes):
 
 
 def test_patient_direction_bma_by_hand(genes):
-    table = PhenotypeScorer(genes, excluded_weight=0.0).score(PATIENT)
+    table = PhenotypeScorer(genes, direction="patient").score(PATIENT)
     score = by_gene(table)["score"]
     expected = {"GENEA": (LN2 + LN6) / 2, "GENEB": LN6 / 2, "GENEC": LN65 / 2, "GENED": LN2,
                 "GENEE": 0.0, "GENEF": (LN65 + LN2) / 2}
@@ -52,10 +52,10 @@ def test_patient_direction_bma_by_hand(genes):
 
 
 def test_normalised_score_divides_by_best_achievable(genes):
-    table = by_gene(PhenotypeScorer(genes, excluded_weight=0.0).score(PATIENT))
+    table = by_gene(PhenotypeScorer(genes, direction="patient").score(PATIENT))
     assert table.loc["GENEA", "score_norm"] == pytest.approx((LN2 + LN6) / (2 * LN6))
     # a gene carrying exactly the patient's terms reaches 1
-    exact = by_gene(PhenotypeScorer(genes).score(["HP:0000102"]))
+    exact = by_gene(PhenotypeScorer(genes, direction="patient").score(["HP:0000102"]))
     assert exact.loc["GENEA", "score_norm"] == pytest.approx(1.0)
     assert exact.loc["GENEE", "score_norm"] == 0.0
 
@@ -69,7 +69,8 @@ def test_matched_terms_are_patient_terms_the_gene_carries(genes):
 
 
 def test_excluded_terms_lower_scores_of_genes_carrying_them(genes):
-    table = by_gene(PhenotypeScorer(genes, excluded_weight=0.5).score(PATIENT, excluded=["HP:0000300"]))
+    table = by_gene(PhenotypeScorer(genes, direction="patient", excluded_weight=0.5).score(
+        PATIENT, excluded=["HP:0000300"]))
     assert table.loc["GENEB", "score"] == pytest.approx((LN6 - 0.5 * LN3) / 2)
     assert table.loc["GENEE", "score"] == pytest.approx(-0.5 * LN3 / 2)
     assert table.loc["GENEA", "score"] == pytest.approx((LN2 + LN6) / 2)
@@ -78,7 +79,7 @@ def test_excluded_terms_lower_scores_of_genes_carrying_them(genes):
 
 
 def test_excluded_ancestor_of_a_present_term_is_ignored(genes):
-    scorer = PhenotypeScorer(genes, excluded_weight=1.0)
+    scorer = PhenotypeScorer(genes, direction="patient", excluded_weight=1.0)
     plain = scorer.score(PATIENT)
     contradictory = scorer.score(PATIENT, excluded=["HP:0000100"])
     assert np.allclose(plain["score"], contradictory["score"])
@@ -86,7 +87,7 @@ def test_excluded_ancestor_of_a_present_term_is_ignored(genes):
 
 
 def test_symmetric_bma_by_hand(genes):
-    table = by_gene(PhenotypeScorer(genes, direction="symmetric", excluded_weight=0.0).score(PATIENT))
+    table = by_gene(PhenotypeScorer(genes).score(PATIENT))  # symmetric by default
     # GENEC: patient→gene (ln(6/5) + 0)/2; gene→patient: its one term reaches the head, ln(6/5)
     assert table.loc["GENEC", "score"] == pytest.approx(0.5 * (LN65 / 2 + LN65))
     assert table.loc["GENEC", "score_norm"] == pytest.approx(0.5 * (LN65 / (2 * LN6) + LN65 / LN3))
@@ -95,7 +96,8 @@ def test_symmetric_bma_by_hand(genes):
 
 
 def test_requested_genes_in_order_with_unannotated_ones(genes):
-    table = PhenotypeScorer(genes).score(PATIENT + ["HP:0009999", "junk"], genes=["GENED", "NOPE", "GENEA"])
+    table = PhenotypeScorer(genes, direction="patient").score(PATIENT + ["HP:0009999", "junk"],
+                                                              genes=["GENED", "NOPE", "GENEA"])
     assert list(table["gene"]) == ["GENED", "NOPE", "GENEA"]
     assert list(table["annotated"]) == [True, False, True]
     assert table["score"].iloc[1] == 0.0 and table["rank_fraction"].iloc[1] == 1.0
@@ -111,6 +113,11 @@ def test_alt_ids_score_like_their_term(genes):
 def test_no_usable_terms_gives_zero_scores(genes):
     table = PhenotypeScorer(genes).score(["HP:0009999"])
     assert (table["score"] == 0).all() and (table["rank_fraction"] == 1.0).all()
+
+
+def test_excluded_terms_are_ignored_by_default(genes):
+    scorer = PhenotypeScorer(genes)
+    assert np.allclose(scorer.score(PATIENT)["score"], scorer.score(PATIENT, excluded=["HP:0000300"])["score"])
 
 
 def test_bad_direction_is_rejected(genes):
