@@ -15,6 +15,7 @@ the ClinVar VCF.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import json
@@ -653,8 +654,12 @@ def pm5_from_csq(table: ClinVarTable, *, min_stars: int = 0) -> Pm5Index:
     entries = pd.DataFrame({"row": rows, "allele": vep_allele,
                             "csq": pd.Series(table.csq[rows], dtype=str).str.split(",")})
     entries = entries.explode("csq", ignore_index=True)
+    columns = ["gene", "transcript", "protein_pos", "aa_ref", "aa_alt", "allele_id", "stars"]
+    if entries.empty:
+        return Pm5Index.from_frame(pd.DataFrame({c: [] for c in columns}))
     split = entries["csq"].str.split("|", expand=True, regex=False)
-    split.columns = table.csq_fields[:split.shape[1]]
+    split = split.reindex(columns=range(len(table.csq_fields)))
+    split.columns = table.csq_fields
     pos = pd.to_numeric(split["Protein_position"], errors="coerce")
     aa = split["Amino_acids"].str.split("/", n=1, expand=True).reindex(columns=[0, 1])
     keep = (split["Consequence"].str.contains(r"(?:^|&)missense_variant(?:&|$)", regex=True)
@@ -740,3 +745,5 @@ def download_clinvar(build: str, root: str | Path, *, base_url: str = NCBI_CLINV
                                move=True, replace=existing.exists())
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            source_dir.rmdir()  # only when empty: a failed first download leaves no trace

@@ -68,6 +68,8 @@ def _with_retries(url: str, attempt: Callable[[], _T], retries: int, backoff: fl
 
 def _check_status(url: str, response: requests.Response) -> None:
     code = response.status_code
+    if code >= 400:
+        response.close()
     if code >= 500 or code == _RETRY_STATUS:
         raise _Transient(f"HTTP {code} {response.reason}")
     if code >= 400:
