@@ -75,7 +75,7 @@ def cmd_explain(args) -> None:
 def cmd_config_schema(args) -> None:
     from heron.config import json_schema
 
-    text = yaml.safe_dump(json_schema(), sort_keys=False)
+    text = yaml.safe_dump(json_schema(), sort_keys=False, allow_unicode=True)
     if args.out:
         Path(args.out).write_text(text)
     else:

@@ -342,4 +342,5 @@ def load_config(path: str | Path, base: Path | None = None) -> HeronConfig:
 
 def json_schema() -> dict:
     """The JSON Schema of the configuration, as committed in workflow/schemas/."""
-    return HeronConfig.model_json_schema()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            **HeronConfig.model_json_schema()}

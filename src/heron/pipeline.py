@@ -33,6 +33,7 @@ def write_text_atomic(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w") as handle:
             handle.write(text)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -123,7 +124,7 @@ def load_panels(config: HeronConfig):
 
     frames, panel_tables, custom = [], [], []
     if config.resources.panelapp:
-        data = read_panelapp_snapshot(config.resources.panelapp)
+        data = read_panelapp_snapshot(config.resources.panelapp, build=config.cohort.genome_build)
         frames.append(data.genes)
         panel_tables.append(data.panels)
     for path in config.resources.gene_lists:

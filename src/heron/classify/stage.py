@@ -142,7 +142,7 @@ def classify_shard(shard: Shard, genes: GeneSet, config: HeronConfig, pm5_index=
                            stars=v["ann.clinvar_stars"][var], plp=plp,
                            filter_pass=v["filter_pass"][var], gnomad_af=af,
                            callset_ac=callset_ac, callset_af=callset_af)
-    rule, limit, observed = pre.reasons()
+    rule, pre_limit, observed = pre.reasons()
     on_x = (v["chrom"][var] == CHROM_X) & ~in_par(v["chrom"][var], v["pos"][var], shard.build)
     freq = {}
     f = config.frequency
@@ -165,7 +165,7 @@ def classify_shard(shard: Shard, genes: GeneSet, config: HeronConfig, pm5_index=
         freq[f"{model}_observed"] = freq_obs.astype(np.float32)
     rows.update(freq)
     rows.update({"categories": cats, "plp_starred": plp_starred, "on_x": on_x,
-                 "prefilter_rule": rule.astype("S"), "prefilter_limit": limit.astype("S"),
+                 "prefilter_rule": rule.astype("S"), "prefilter_limit": pre_limit.astype("S"),
                  "prefilter_observed": observed})
     selected = np.unique(var)
     small = shard.take(selected)

@@ -1,0 +1,1 @@
+"""Annotate: consequences, ClinVar, population frequencies and scores joined to the store."""

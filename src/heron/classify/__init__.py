@@ -1,0 +1,1 @@
+"""Classify: gene sets, rows, pre-filters, categories and frequency filters."""

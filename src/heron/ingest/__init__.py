@@ -1,0 +1,1 @@
+"""Ingest: VCFs into the columnar store; pedigrees and phenotypes."""

@@ -1,0 +1,1 @@
+"""Report: the JSON, TSV and HTML outputs of a run."""

@@ -1,0 +1,31 @@
+rule annotate:
+    """Consequences, ClinVar, population frequencies and scores for one shard."""
+    input:
+        config=HERON_CONFIG,
+        store=WORK / "store" / "{shard}",
+    output:
+        directory(WORK / "annotation" / "{shard}"),
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    log:
+        WORK / "logs" / "annotate" / "{shard}.log",
+    shell:
+        "heron annotate --config {input.config} --store {input.store} --out {output} 2> {log}"
+
+
+rule genes:
+    """Every patient's gene set: base, forced and HPO-matched panels, gene lists."""
+    input:
+        config=HERON_CONFIG,
+    output:
+        WORK / "genes.json",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=15,
+    log:
+        WORK / "logs" / "genes.log",
+    shell:
+        "heron genes --config {input.config} --out {output} 2> {log}"

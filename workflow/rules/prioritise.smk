@@ -1,0 +1,37 @@
+rule classify:
+    """Rows, pre-filters, categories and frequency filters for one shard."""
+    input:
+        config=HERON_CONFIG,
+        store=WORK / "store" / "{shard}",
+        annotation=WORK / "annotation" / "{shard}",
+        genes=WORK / "genes.json",
+    output:
+        directory(WORK / "classified" / "{shard}"),
+    threads: 1
+    resources:
+        mem_mb=shard_mem_mb,
+        runtime=30,
+    log:
+        WORK / "logs" / "classify" / "{shard}.log",
+    shell:
+        "heron classify --config {input.config} --store {input.store} "
+        "--annotation {input.annotation} --genes {input.genes} --out {output} 2> {log}"
+
+
+rule prioritise:
+    """Inheritance models, phenotype and ranking over the cohort's classified shards."""
+    input:
+        config=HERON_CONFIG,
+        classified=expand(WORK / "classified" / "{shard}", shard=SHARDS),
+        genes=WORK / "genes.json",
+    output:
+        directory(WORK / "prioritised"),
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    log:
+        WORK / "logs" / "prioritise.log",
+    shell:
+        "heron prioritise --config {input.config} --classified {input.classified} "
+        "--genes {input.genes} --out {output} 2> {log}"
