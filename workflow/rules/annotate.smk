@@ -1,8 +1,26 @@
+rule clinvar:
+    """ClinVar as arrays for the run: the (re-summarised) table and the PM5 index."""
+    input:
+        config=HERON_CONFIG,
+        sources=CLINVAR_SOURCES,
+    output:
+        directory(WORK / "clinvar"),
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    log:
+        WORK / "logs" / "clinvar.log",
+    shell:
+        "heron clinvar --config {input.config} --out {output} 2> {log}"
+
+
 rule annotate:
     """Consequences, ClinVar, population frequencies and scores for one shard."""
     input:
         config=HERON_CONFIG,
         store=WORK / "store" / "{shard}",
+        clinvar=WORK / "clinvar",
     output:
         directory(WORK / "annotation" / "{shard}"),
     threads: 1
@@ -12,13 +30,15 @@ rule annotate:
     log:
         WORK / "logs" / "annotate" / "{shard}.log",
     shell:
-        "heron annotate --config {input.config} --store {input.store} --out {output} 2> {log}"
+        "heron annotate --config {input.config} --store {input.store} --clinvar {input.clinvar} "
+        "--out {output} 2> {log}"
 
 
 rule genes:
     """Every patient's gene set: base, forced and HPO-matched panels, gene lists."""
     input:
         config=HERON_CONFIG,
+        sources=GENE_SOURCES,
     output:
         WORK / "genes.json",
     threads: 1

@@ -25,6 +25,10 @@ if not HERON_CONFIG.exists() or HERON_CONFIG.read_text() != _text:
 _settings = HeronConfig.model_validate(config).resolve(Path.cwd())
 REGIONS = {r.replace(":", "_"): r for r in plan_shards(_settings)}
 SHARDS = sorted(REGIONS)
+_c = _settings.resources.clinvar
+CLINVAR_SOURCES = [p for p in (_c.vcf, _c.submission_summary, _c.variant_summary) if p]
+GENE_SOURCES = [p for p in [_settings.resources.panelapp.snapshot, _settings.cohort.pedigree,
+                            *_settings.resources.gene_lists, *_settings.cohort.phenopackets] if p]
 REPORTS = [RESULTS / "report.json", RESULTS / "report.tsv", RESULTS / "report.html"]
 
 

@@ -5,6 +5,7 @@ rule classify:
         store=WORK / "store" / "{shard}",
         annotation=WORK / "annotation" / "{shard}",
         genes=WORK / "genes.json",
+        clinvar=WORK / "clinvar",
     output:
         directory(WORK / "classified" / "{shard}"),
     threads: 1
@@ -15,7 +16,8 @@ rule classify:
         WORK / "logs" / "classify" / "{shard}.log",
     shell:
         "heron classify --config {input.config} --store {input.store} "
-        "--annotation {input.annotation} --genes {input.genes} --out {output} 2> {log}"
+        "--annotation {input.annotation} --genes {input.genes} --clinvar {input.clinvar} "
+        "--out {output} 2> {log}"
 
 
 rule prioritise:

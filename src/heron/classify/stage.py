@@ -9,6 +9,7 @@ the rule that dropped them, so that the audit trail can cite it.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from heron.annotate.csq import BIT
 from heron.annotate.stage import CLINVAR_BLB, CLINVAR_PLP
@@ -87,27 +88,28 @@ def _empty_rows() -> dict[str, np.ndarray]:
 
 
 def pm5_flags(shard: Shard, rows: dict, pm5_index) -> np.ndarray:
-    """(n_rows,) bool: a missense row at a codon where a different ClinVar P/LP missense is
-    known. ``pm5_index`` has (m,) arrays gene (symbol str), protein_pos int, key int64."""
+    """(n_rows,) bool: a missense row at a codon (gene symbol + protein position of the row's
+    transcript) where a *different* ClinVar P/LP missense is known.
+
+    ``pm5_index`` is a heron.resources.clinvar.Pm5Index ((m,) arrays gene, protein_pos,
+    allele_id); the row's own ClinVar allele (ann.clinvar_id) does not count.
+    """
     n = len(rows["variant"])
-    if pm5_index is None or len(pm5_index.protein_pos) == 0 or n == 0:
+    if pm5_index is None or len(pm5_index) == 0 or n == 0:
         return np.zeros(n, bool)
     tx = shard.transcripts
     t = rows["tx"]
-    symbol = tx["gene_symbol"][t].astype(str)
-    pos = tx["protein_pos"][t]
     missense = (tx["consequence"][t] & np.uint32(MISSENSE)) != 0
-    codon = np.char.add(np.char.add(symbol, ":"), pos.astype(str))
-    known = np.char.add(np.char.add(np.asarray(pm5_index.gene, dtype=str), ":"),
-                        np.asarray(pm5_index.protein_pos).astype(str))
-    keys = shard.variants["key"][rows["variant"]]
-    # count known P/LP at each codon, and how many of them are this very variant
-    uniq, counts = np.unique(known, return_counts=True)
-    at = np.searchsorted(uniq, codon)
-    at = np.minimum(at, max(len(uniq) - 1, 0))
-    total = np.where(uniq[at] == codon, counts[at], 0)
-    self_pairs = np.char.add(np.char.add(known, "|"), np.asarray(pm5_index.key).astype(str))
-    own = np.isin(np.char.add(np.char.add(codon, "|"), keys.astype(str)), self_pairs)
+    pos = tx["protein_pos"][t]
+    codon = pd.Series(tx["gene_symbol"][t].astype(str)).str.cat(pos.astype(str), sep=":")
+    known = pd.DataFrame({"codon": pd.Series(np.asarray(pm5_index.gene, dtype=str)).str.cat(
+        np.asarray(pm5_index.protein_pos).astype(str), sep=":"),
+        "allele": np.asarray(pm5_index.allele_id, dtype=np.int64)}).drop_duplicates()
+    per_codon = known.groupby("codon").size()
+    total = codon.map(per_codon).fillna(0).to_numpy(int)
+    own_id = shard.variants["ann.clinvar_id"][rows["variant"]]
+    pairs = pd.MultiIndex.from_frame(known)
+    own = pd.MultiIndex.from_arrays([codon, own_id]).isin(pairs)
     return missense & (pos > 0) & (total - own > 0)
 
 

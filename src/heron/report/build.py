@@ -40,9 +40,9 @@ CLINVAR_TEXT = {-1: "not in ClinVar", int(ClinSig.PATHOGENIC): "Pathogenic/Likel
 def resource_versions(config: HeronConfig, shard: Shard) -> dict[str, str | None]:
     """Release labels of the knowledge a run used."""
     versions = {"clinvar": shard.meta.get("clinvar_release")}
-    if config.resources.panelapp:
+    if config.resources.panelapp.snapshot:
         try:
-            snapshot = json.loads(Path(config.resources.panelapp).read_text())
+            snapshot = json.loads(Path(config.resources.panelapp.snapshot).read_text())
             versions["panelapp"] = snapshot.get("retrieved")
         except (OSError, ValueError):
             versions["panelapp"] = None
