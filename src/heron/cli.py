@@ -72,6 +72,13 @@ def cmd_report(args) -> None:
     print(summary)
 
 
+def cmd_run(args) -> None:
+    from heron.pipeline import run_local
+
+    out = run_local(_config(args))
+    print((out / "summary.txt").read_text(), end="")
+
+
 def cmd_explain(args) -> None:
     from heron.explain import explain
 
@@ -119,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
         (("--classified",), dict(required=True, nargs="+")), (("--genes",), dict(required=True)))
     add("report", cmd_report, "history and the JSON, TSV and HTML reports", config, out,
         (("--prioritised",), dict(required=True)))
+    add("run", cmd_run, "every stage in this process (small cohorts; use Snakemake for "
+        "clusters)", config)
     add("explain", cmd_explain, "every filter one call passed or failed, with the numbers",
         config, (("--sample",), dict(required=True)),
         (("--variant",), dict(required=True, help="chrom:pos:ref:alt")),

@@ -382,3 +382,25 @@ def audit_table(audit: pd.DataFrame, shard: Shard, genes) -> pd.DataFrame:
         "model": audit["model"].to_numpy(), "rule": audit["rule"].to_numpy(),
         "threshold": audit["threshold"].to_numpy(), "observed": audit["observed"].to_numpy()})
     return out
+
+
+def run_local(config: HeronConfig) -> Path:
+    """Every stage in this process, in the workflow's layout (for small cohorts and tests;
+    the Snakemake workflow runs the same stages as separate jobs)."""
+    from heron.report.build import write_reports
+
+    work = Path(config.work_dir) / config.cohort.name
+    results = Path(config.results_dir) / config.cohort.name
+    prepare_clinvar(config, work / "clinvar")
+    build_genes(config, work / "genes.json")
+    classified = []
+    for region in plan_shards(config):
+        name = region.replace(":", "_")
+        ingest(config, region, work / "store" / name)
+        annotate(config, work / "store" / name, work / "clinvar", work / "annotation" / name)
+        classify(config, work / "store" / name, work / "annotation" / name,
+                 work / "genes.json", work / "clinvar", work / "classified" / name)
+        classified.append(work / "classified" / name)
+    prioritise(config, classified, work / "genes.json", work / "prioritised")
+    write_reports(config, work / "prioritised", results)
+    return results

@@ -261,7 +261,8 @@ def _add_record(record, chrom, cols: _Columns, n, present, numbers) -> None:
         count = is_alt.sum(axis=1).astype(np.int8)
         count[haploid & (count == 1)] = 2
         # a call with a missing allele and no copy of this ALT tells nothing about it
-        partial = (~called).any(axis=1) & (count == 0)
+        # (-2 marks the end of a haploid call, not a missing allele)
+        partial = (alleles == -1).any(axis=1) & (count == 0)
         count[no_call | partial] = -1
         r = cols.next_row()
         c = cols.calls
