@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -196,3 +198,23 @@ def test_giab_trio_mendelian_error_rate(shared_data):
                  ((c == 0) & ((f == 2) | (m == 2)))
     rate = (impossible & informative).sum() / informative.sum()
     assert 0.003 < rate < 0.02
+
+
+def test_left_alignment_with_a_reference(vcf_fixture, tmp_path):
+    """A deletion written at the right end of a homopolymer moves to its left end."""
+    from heron.config import HeronConfig
+    from heron.pipeline import ingest
+
+    fasta = tmp_path / "ref.fa"
+    fasta.write_text((Path(__file__).parent / "data" / "fasta" / "left_align.fa").read_text())
+    import pysam
+
+    pysam.faidx(str(fasta))
+    config = HeronConfig.model_validate({"cohort": {
+        "vcfs": [str(vcf_fixture("left_align.vcf"))], "reference_fasta": str(fasta)}})
+    shard = Shard.load(ingest(config, "chr1", tmp_path / "shard"))
+    assert (int(shard.variants["pos"][0]), shard.variants["ref"][0], shard.variants["alt"][0]) \
+        == (42, b"CA", b"C")
+    plain = HeronConfig.model_validate({"cohort": {"vcfs": [str(vcf_fixture("left_align.vcf"))]}})
+    shard = Shard.load(ingest(plain, "chr1", tmp_path / "plain"))
+    assert int(shard.variants["pos"][0]) == 48

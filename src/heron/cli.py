@@ -82,13 +82,23 @@ def cmd_run(args) -> None:
 def cmd_explain(args) -> None:
     from heron.explain import explain
 
-    print(explain(_config(args), args.sample, args.variant, Path(args.work)))
+    print(explain(_config(args), args.sample, args.variant, args.work and Path(args.work)))
 
 
 def cmd_config_schema(args) -> None:
     from heron.config import json_schema
 
     text = yaml.safe_dump(json_schema(), sort_keys=False, allow_unicode=True)
+    if args.out:
+        Path(args.out).write_text(text)
+    else:
+        sys.stdout.write(text)
+
+
+def cmd_config_docs(args) -> None:
+    from heron.config import config_docs
+
+    text = config_docs()
     if args.out:
         Path(args.out).write_text(text)
     else:
@@ -133,6 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
         (("--variant",), dict(required=True, help="chrom:pos:ref:alt")),
         (("--work",), dict(default=None, help="work folder of the run (default from config)")))
     add("config-schema", cmd_config_schema, "print the JSON Schema of the config as YAML",
+        (("--out", "-o"), dict(default=None)))
+    add("config-docs", cmd_config_docs, "print config/README.md (every key, generated)",
         (("--out", "-o"), dict(default=None)))
     return parser
 

@@ -400,3 +400,39 @@ def json_schema() -> dict:
     """The JSON Schema of the configuration, as committed in workflow/schemas/."""
     return {"$schema": "https://json-schema.org/draft/2020-12/schema",
             **HeronConfig.model_json_schema()}
+
+
+def _type_name(annotation) -> str:
+    text = str(annotation).replace("typing.", "").replace("<class '", "").replace("'>", "")
+    return text.replace("NoneType", "None").replace(" | ", " or ")
+
+
+def config_docs() -> str:
+    """config/README.md: every key of the configuration, generated from the model."""
+    lines = ["# Configuration", "",
+             "Every key of heron's configuration, with its default. All keys are optional: "
+             "`config/config.yaml` runs the bundled demo, and a cohort config usually sets only "
+             "`cohort` and `resources`. Unknown keys are refused (a misspelt threshold must "
+             "never be silently ignored). The workflow validates the config against "
+             "`workflow/schemas/config.schema.yaml`, generated from the same model as this page "
+             "(`heron config-schema`, `heron config-docs`).", ""]
+
+    def section(model: BaseModel, prefix: str) -> None:
+        rows, nested = [], []
+        for name, field in type(model).model_fields.items():
+            value = getattr(model, name)
+            if isinstance(value, BaseModel):
+                nested.append((f"{prefix}{name}", value))
+                continue
+            rows.append(f"| `{prefix}{name}` | {_type_name(field.annotation)} | "
+                        f"`{json.dumps(value)}` | {(field.description or '').replace('|', '/')} |")
+        title = prefix.rstrip(".") or "top level"
+        doc = (type(model).__doc__ or "").strip().replace("\n\n", "\n").replace("\n", " ")
+        lines.extend([f"## `{title}`", "", doc, ""])
+        if rows:
+            lines.extend(["| key | type | default | meaning |", "|---|---|---|---|", *rows, ""])
+        for name, sub in nested:
+            section(sub, f"{name}.")
+
+    section(HeronConfig(), "")
+    return "\n".join(lines)

@@ -57,10 +57,29 @@ def ingest(config: HeronConfig, region: str, out: Path) -> Path:
     fields = dict(info_float=config.ingest.info_float,
                   info_string=config.ingest.info_string + [config.ingest.csq_field])
     shards = []
-    for path in config.cohort.vcfs:
-        local = _region_in_file(path, wanted, open_vcf)
-        shards.append(read_region(path, local, build=config.cohort.genome_build, **fields))
+    with tempfile.TemporaryDirectory(prefix="heron-norm-") as tmp:
+        for i, path in enumerate(config.cohort.vcfs):
+            local = _region_in_file(path, wanted, open_vcf)
+            if config.cohort.reference_fasta:
+                path, local = left_align(path, local, config.cohort.reference_fasta,
+                                         Path(tmp) / f"{i}.vcf.gz"), None
+            shards.append(read_region(path, local, build=config.cohort.genome_build, **fields))
     return merge_shards(shards).save(out)
+
+
+def left_align(vcf: str, region, fasta: str, out: Path) -> str:
+    """One region of a VCF with indels left-aligned against the reference (bcftools norm;
+    REF mismatches are warned about and kept). Splitting stays with the reader."""
+    from pysam import bcftools
+
+    if not Path(fasta).exists():
+        raise InputError("reference FASTA not found", path=fasta,
+                         hint="set cohort.reference_fasta to an indexed FASTA, or remove it")
+    args = ["--fasta-ref", fasta, "--check-ref", "w", "--output-type", "z", "--output", str(out)]
+    if region is not None and region.contig != "*":
+        args += ["--regions", str(region)]
+    bcftools.norm(*args, vcf, catch_stdout=False)
+    return str(out)
 
 
 def _region_in_file(path: str, region, open_vcf):

@@ -77,6 +77,7 @@ class Calls:
     categories: np.ndarray
     flags: np.ndarray
     checks: dict[str, Checks]
+    de_novo: Checks
 
 
 @dataclass
@@ -148,8 +149,11 @@ def evaluate(shard: Shard, ped: PedigreeArrays, genes: GeneSet, config: HeronCon
     has_primary = (cats & primary) != 0
     # when de novo was the call's only hope, say which de novo check failed
     dn_rule, dn_limit, dn_obs = dn.reasons()
-    tried = (dn_rule != "de_novo.parents_sequenced") & (dn_rule != "de_novo.eligible_consequence") \
-        & (dn_rule != "")
+    # a de novo that failed on a quality gate is worth naming; one whose genotypes never
+    # looked de novo is not
+    tried = ~np.isin(dn_rule, ["", "de_novo.parents_sequenced", "de_novo.eligible_consequence",
+                               "de_novo.child_genotype", "de_novo.father_hom_ref",
+                               "de_novo.mother_hom_ref"])
     category_text = np.where(tried, np.char.add(np.char.add(np.char.add(
         "a primary category (not de novo: ", dn_rule), " "), np.char.add(dn_limit, ")")),
         "a primary category")
@@ -192,7 +196,7 @@ def evaluate(shard: Shard, ped: PedigreeArrays, genes: GeneSet, config: HeronCon
     flags = _flags(g, ab, d, config)
     candidates = _candidates(checks, pairs, r, var, s, gene, cats, flags, am_only, female)
     audit = _audit(checks, r, var, s, gene, candidates)
-    return Result(candidates, audit, Calls(r, var, s, gene, cats, flags, checks))
+    return Result(candidates, audit, Calls(r, var, s, gene, cats, flags, checks, dn))
 
 
 _GENOTYPE_TEXT = {"AD": "het or hom", "AR_hom": "hom", "X_male": "hemizygous male",
@@ -202,8 +206,12 @@ _GENOTYPE_TEXT = {"AD": "het or hom", "AR_hom": "hom", "X_male": "hemizygous mal
 
 
 def _moi_text(model: str) -> str:
-    allowed = [m for m, models in {**_AUTOSOMAL, **_ON_X}.items() if model in models]
-    return "gene MOI " + "/".join(sorted(set(allowed)))
+    parts = []
+    for where, table in (("autosomal", _AUTOSOMAL), ("on X", _ON_X)):
+        allowed = sorted(m for m, models in table.items() if model in models)
+        if allowed:
+            parts.append(f"{where}: {'/'.join(allowed)}")
+    return "gene MOI " + ("; ".join(parts) if parts else "Mitochondrial on chrM")
 
 
 def _de_novo_bits(config: HeronConfig) -> int:
@@ -216,7 +224,8 @@ def _frequency(c: Checks, rows: dict, r: np.ndarray, model: str) -> None:
     kind = "dominant" if model in DOMINANT_FREQUENCY else "recessive"
     rule = rows[f"{kind}_rule"][r].astype(str)
     limit = rows[f"{kind}_limit"][r].astype(str)
-    c.add(f"{model}.frequency", rule != "", np.char.add(np.char.add(rule, " <= "), limit),
+    c.add(f"{model}.frequency", rule != "",
+          np.where(rule != "", np.char.add(np.char.add(rule, " <= "), limit), ""),
           rows[f"{kind}_observed"][r])
 
 
