@@ -105,6 +105,47 @@ def cmd_config_docs(args) -> None:
         sys.stdout.write(text)
 
 
+def cmd_resources_status(args) -> int:
+    from heron.resources.snapshot import snapshot_status
+
+    config = _config(args)
+    records = snapshot_status(config.resources.root, config.resources.max_age_days)
+    if not records:
+        print(f"no snapshots under {config.resources.root}")
+    bad = 0
+    for r in records:
+        state = "CORRUPT" if not r.ok else ("stale" if r.stale else "ok")
+        bad += not r.ok
+        print(f"{r.source:<16} {r.release or '-':<14} retrieved {r.retrieved or '-'} "
+              f"({r.age_days if r.age_days is not None else '?'} days) {state}"
+              + (f": {r.problem}" if r.problem else ""))
+    return 1 if bad else 0
+
+
+def cmd_resources_download(args) -> None:
+    config = _config(args)
+    r, d = config.resources, config.resources.download
+    http = dict(timeout=d.timeout, retries=d.retries)
+    if args.source == "clinvar":
+        from heron.resources.clinvar import download_clinvar
+
+        path = download_clinvar(config.cohort.genome_build, r.root, base_url=r.clinvar.base_url,
+                                with_tables=args.with_tables, backoff=d.backoff, **http)
+        hint = "resources.clinvar.vcf (and submission_summary / variant_summary)"
+    elif args.source == "panelapp":
+        from heron.resources.panelapp import download_panelapp
+
+        path = download_panelapp(r.panelapp.base_url, r.panelapp.panel_ids, r.root,
+                                 activities=r.panelapp.activities, backoff=d.backoff, **http)
+        hint = "resources.panelapp.snapshot"
+    else:
+        from heron.resources.hpo import download_hpo
+
+        path = download_hpo(r.root, **http).obo.parent
+        hint = "phenotype.hpo_dir"
+    print(f"{path}\nset {hint} in your config to use it")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="heron", description=__doc__)
     parser.add_argument("--version", action="version", version=f"heron {__version__}")
@@ -144,6 +185,17 @@ def build_parser() -> argparse.ArgumentParser:
         (("--work",), dict(default=None, help="work folder of the run (default from config)")))
     add("config-schema", cmd_config_schema, "print the JSON Schema of the config as YAML",
         (("--out", "-o"), dict(default=None)))
+    res = sub.add_parser("resources", help="reference snapshots: status and downloads")
+    res_sub = res.add_subparsers(dest="resources_command", required=True)
+    status = res_sub.add_parser("status", help="release, age and health of every snapshot")
+    status.add_argument(*config[0], **config[1])
+    status.set_defaults(func=cmd_resources_status)
+    download = res_sub.add_parser("download", help="fetch a new snapshot of a source")
+    download.add_argument("source", choices=["clinvar", "panelapp", "hpo"])
+    download.add_argument(*config[0], **config[1])
+    download.add_argument("--with-tables", action="store_true",
+                          help="ClinVar: also submission_summary and variant_summary")
+    download.set_defaults(func=cmd_resources_download)
     add("config-docs", cmd_config_docs, "print config/README.md (every key, generated)",
         (("--out", "-o"), dict(default=None)))
     return parser
@@ -155,11 +207,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="heron %(levelname)s: %(message)s")
     try:
-        args.func(args)
+        return args.func(args) or 0
     except HeronError as exc:
         print(f"heron: error: {exc}", file=sys.stderr)
         return 2
-    return 0
 
 
 if __name__ == "__main__":

@@ -352,7 +352,9 @@ class HeronConfig(_Section):
     def resolve(self, base: Path) -> "HeronConfig":
         """A copy whose relative file paths are taken relative to ``base``."""
         def fix(p: str | None) -> str | None:
-            return None if p is None or Path(p).is_absolute() else str(base / p)
+            if p is None or Path(p).is_absolute():
+                return p
+            return str(base / p)
 
         data = self.model_dump()
         data["results_dir"], data["work_dir"] = fix(self.results_dir), fix(self.work_dir)

@@ -40,6 +40,29 @@ def write_text_atomic(path: Path, text: str) -> None:
         raise
 
 
+# -- resources ----------------------------------------------------------------------------------
+
+def check_resource(path: str | Path, config: HeronConfig) -> None:
+    """Refuse a resource file whose snapshot fails its checksums; warn when it is stale.
+
+    Files outside a snapshot (no manifest.json in a parent folder) are used as they are.
+    """
+    from heron.resources.snapshot import read_manifest, verify_snapshot
+
+    path = Path(path).resolve()
+    for folder in path.parents:
+        if (folder / "manifest.json").is_file():
+            verify_snapshot(folder)  # ResourceError names the corrupt file
+            manifest = read_manifest(folder)
+            age = (run_date(config) - manifest.retrieved).days
+            if age > config.resources.max_age_days:
+                log.warning("%s snapshot %s is %d days old (resources.max_age_days is %d); "
+                            "refresh it with `heron resources download %s`", manifest.source,
+                            manifest.release, age, config.resources.max_age_days,
+                            manifest.source.split("_")[0])
+            return
+
+
 # -- plan and ingest --------------------------------------------------------------------------
 
 def plan_shards(config: HeronConfig) -> list[str]:
@@ -114,6 +137,9 @@ def prepare_clinvar(config: HeronConfig, out: Path) -> Path:
 
     c = config.resources.clinvar
     build = config.cohort.genome_build
+    for source in (c.vcf, c.submission_summary, c.variant_summary):
+        if source and Path(source).exists():
+            check_resource(source, config)
     if c.submission_summary and c.variant_summary:
         release = Path(c.submission_summary).parent.name or "unknown"
         table, pm5 = load_clinvar_tables(
@@ -170,6 +196,7 @@ def load_panels(config: HeronConfig):
 
     frames, panel_tables, custom = [], [], []
     if config.resources.panelapp.snapshot:
+        check_resource(config.resources.panelapp.snapshot, config)
         data = read_panelapp_snapshot(config.resources.panelapp.snapshot,
                                       build=config.cohort.genome_build)
         frames.append(data.genes)
