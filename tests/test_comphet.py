@@ -165,6 +165,20 @@ def test_hom_call_is_not_a_comphet_partner():
     assert case.why("kid", B) == "AR_comphet.partner"
 
 
+@pytest.mark.parametrize("partner, rule", [
+    (dict(gt={"kid": "0/1:4,4:8:99"}), "call.depth"),
+    (dict(gt={"kid": HET}, filter="LowQual"), "prefilter"),
+    (dict(gt={"kid": HET}, clinvar="B", stars=1), "prefilter"),
+])
+def test_partner_failing_a_call_gate_is_no_partner(partner, rule):
+    variants = [V("chr2", 1000, "ARG", "stop_gained", gt={"kid": HET}),
+                V("chr2", 2000, "ARG", "frameshift_variant", **partner)]
+    case = build_case(variants, singleton(), AR)
+    assert case.passes() == set()
+    assert case.why("kid", B) == rule
+    assert case.audit("kid", A)["threshold"] == "another qualifying het call in the gene"
+
+
 def test_frequency_failure_removes_the_partner():
     variants = pair({"kid": HET}, {"kid": HET})
     variants[1].hom = 6  # more gnomAD homozygotes than the recessive limit

@@ -162,10 +162,12 @@ def test_chrx_male_with_carrier_mother_is_not_de_novo():
     assert failed_de_novo_rule(case, "XMONO:31000000") == "de_novo.mother_hom_ref"
 
 
-def test_chrx_female_het_de_novo():
+@pytest.mark.parametrize("dad", [HOM_REF, "0:30,0:30:99"])   # diploid or haploid call
+def test_chrx_female_het_de_novo(dad):
     variant = V("chrX", 31_000_000, "XMONO", "missense_variant")
-    case = de_novo_case(variant=variant, genes=XMONO, pedigree=trio("F"))
+    case = de_novo_case(dad=dad, variant=variant, genes=XMONO, pedigree=trio("F"))
     assert case.passes() == {("kid", "XMONO:31000000", "XLD")}
+    assert case.call_categories("kid", "XMONO:31000000") == {"de_novo"}
 
 
 def test_chrm_needs_only_the_mother():

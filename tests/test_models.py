@@ -184,6 +184,17 @@ def test_x_male_carrier_mother_in_biallelic_gene():
     assert passes([variant], trio("M"), XBI) == {("kid", XV, "X_male")}
 
 
+def test_x_male_unaffected_homozygous_female_vetoes_in_biallelic_gene():
+    case = build_case([xlof("XBI", gt={"kid": HEMI, "mum": HOM})], trio("M"), XBI)
+    assert case.passes() == set()
+    assert case.why("kid", XV) == "X_male.unaffected_relatives"
+
+
+def test_x_male_partial_penetrance_for_starred_clinvar():
+    variant = xlof("XBI", clinvar="P", stars=1, gt={"kid": HEMI, "sib": HEMI})
+    assert passes([variant], quad("M", sib_sex="M"), XBI) == {("kid", XV, "X_male")}
+
+
 def test_x_male_carrier_mother_vetoes_in_monoallelic_gene():
     case = build_case([xlof("XMONO", gt={"kid": HEMI, "mum": HET})], trio("M"), XMONO)
     assert case.passes() == set()
