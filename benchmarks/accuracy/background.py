@@ -109,8 +109,9 @@ def build_background(cohort: Cohort, genes: GeneTable, real: pd.DataFrame, rng: 
     fam = fams.iloc[causal["family"].to_numpy()]
     for col, who in (("dose_proband", "proband"), ("dose_father", "father"), ("dose_mother", "mother")):
         dose = causal[col].to_numpy()
-        keep = dose > 0
-        entries.append(_entries(causal_sites[keep], fam[who].to_numpy()[keep], dose[keep]))
+        person = fam[who].to_numpy()
+        keep = (dose > 0) & (person >= 0)
+        entries.append(_entries(causal_sites[keep], person[keep], dose[keep]))
 
     # Pool variants: real pathogenic variants not causal in this cohort.
     cohort_real = set(uniq_real.tolist())
@@ -118,11 +119,8 @@ def build_background(cohort: Cohort, genes: GeneTable, real: pd.DataFrame, rng: 
     carrier_pool = np.flatnonzero(free & real["recessive"].to_numpy())
     zero_pool = np.flatnonzero(free & ~real["recessive"].to_numpy())
 
-    case_of = people["case"].to_numpy()
-    family_type = fams["family_type"].to_numpy()[np.clip(case_of, 0, None)]
-    child = (people["role"] == "proband").to_numpy() & (case_of >= 0) & (family_type != "singleton")
-    is_founder = ~child
-    founders = np.flatnonzero(is_founder)
+    child = people["father"].to_numpy() >= 0
+    founders = np.flatnonzero(~child & people["simulated"].to_numpy())
     family_genes = causal.assign(symbol=real["symbol"].to_numpy()[causal_real])[["family", "symbol"]]
     person_family = people["case"].to_numpy()
     excl = pd.DataFrame({"person": np.arange(len(people)), "family": person_family}).merge(

@@ -38,10 +38,12 @@ class Cohort:
     family_id (str), father, mother (int person ids, -1 none), sex (1 male / 2 female),
     affected (2 affected / 1 unaffected), hpo (tuple of str), role (proband / father / mother /
     control), case (int row of ``families``, -1 for controls), sequenced (bool: written to the
-    VCF and PED; the absent parent of a duo is simulated but not sequenced), batch (int),
+    VCF and PED), simulated (bool: genotypes drawn — the sequenced plus the absent parent of a
+    duo, whose alleles the child inherits), batch (int),
     hpo_from_case (str: case id whose terms a control borrows, else empty).
     families: one row per chosen case, index 0..n-1. Columns: case_row (row of the case set),
-    case_id, family_id, family_type, proband, father, mother (person ids), model (genotype
+    case_id, family_id, family_type, proband, father, mother (person ids, -1 for a singleton's
+    parents), model (genotype
     model), moi, sex_assigned (1/2), batch.
     causal: one row per (case, causal variant). Columns: family (row of ``families``), chrom
     (int8 code), pos, ref, alt, dose_proband, dose_father, dose_mother (int8 alt counts).
@@ -147,15 +149,19 @@ def build_cohort(case_set, chosen: np.ndarray, rng: np.random.Generator, batch_s
         else:
             affected = [False, False]
         half = proband_hpo[: max(1, len(proband_hpo) // 2)] if proband_hpo else ()
-        father = person(sample_id=f"{fam_id}-F", family_id=fam_id, father=-1, mother=-1, sex=1,
-                        affected=2 if affected[0] else 1, hpo=half if affected[0] else (),
-                        role="father", case=i, sequenced=has_f, batch=batch, hpo_from_case="")
-        mother = person(sample_id=f"{fam_id}-M", family_id=fam_id, father=-1, mother=-1, sex=2,
-                        affected=2 if affected[1] else 1, hpo=half if affected[1] else (),
-                        role="mother", case=i, sequenced=has_m, batch=batch, hpo_from_case="")
+        father = mother = -1
+        if kind != "singleton":
+            father = person(sample_id=f"{fam_id}-F", family_id=fam_id, father=-1, mother=-1, sex=1,
+                            affected=2 if affected[0] else 1, hpo=half if affected[0] else (),
+                            role="father", case=i, sequenced=has_f, simulated=True, batch=batch,
+                            hpo_from_case="")
+            mother = person(sample_id=f"{fam_id}-M", family_id=fam_id, father=-1, mother=-1, sex=2,
+                            affected=2 if affected[1] else 1, hpo=half if affected[1] else (),
+                            role="mother", case=i, sequenced=has_m, simulated=True, batch=batch,
+                            hpo_from_case="")
         proband = person(sample_id=f"{fam_id}-P", family_id=fam_id, father=father, mother=mother,
                          sex=sex_code, affected=2, hpo=proband_hpo, role="proband", case=i,
-                         sequenced=True, batch=batch, hpo_from_case="")
+                         sequenced=True, simulated=True, batch=batch, hpo_from_case="")
         families.append({"case_row": int(chosen[i]), "case_id": row["case_id"], "family_id": fam_id,
                          "family_type": kind, "proband": proband, "father": father, "mother": mother,
                          "model": model, "moi": MOI_OF_MODEL.get(model, ""), "sex_assigned": sex_code,
@@ -175,7 +181,7 @@ def build_cohort(case_set, chosen: np.ndarray, rng: np.random.Generator, batch_s
         "family_id": [f"C{k + 1:05d}" for k in range(n_ctrl)],
         "father": -1, "mother": -1, "sex": ctrl_sex, "affected": 2,
         "hpo": [tuple(cases["hpo_observed"].iloc[d]) for d in donors],
-        "role": "control", "case": -1, "sequenced": True,
+        "role": "control", "case": -1, "sequenced": True, "simulated": True,
         "batch": np.arange(n_ctrl) % n_batches,
         "hpo_from_case": cases["case_id"].to_numpy()[donors],
     })

@@ -119,20 +119,22 @@ def generate(cases_path: str | Path, n_cases: int, seed: int, out_dir: str | Pat
              "panelapp": "knowledge/panelapp.json.gz", "panelapp_old": None, "hpo": HPO_SOURCE}
     write_clinvar_vcf(out_dir / files["clinvar"], clinvar, real, real_csq, file_date)
     write_json_gz(out_dir / files["panelapp"], panelapp)
-    clinvar_old = None
+    clinvar_old, green_old = None, None
     if cut_year is not None:
         clinvar_old = clinvar_records(real, cohort_pubs, zero_star, rng_clinvar, protocol, cut_year)
         files["clinvar_old"] = f"knowledge/clinvar_before_{cut_year}.vcf.gz"
         files["panelapp_old"] = f"knowledge/panelapp_before_{cut_year}.json.gz"
         write_clinvar_vcf(out_dir / files["clinvar_old"], clinvar_old, real, real_csq, f"{cut_year - 1}1231")
-        write_json_gz(out_dir / files["panelapp_old"], older_panelapp(panelapp, cut_year))
+        panelapp_old = older_panelapp(panelapp, cut_year)
+        write_json_gz(out_dir / files["panelapp_old"], panelapp_old)
+        green_old = green_genes(panelapp_old)
     log(f"knowledge written: ClinVar {len(clinvar)} variants ({time.perf_counter() - t0:.1f} s)")
 
     # Batches.
     role_order = people["role"].map({"proband": 0, "father": 1, "mother": 2, "control": 3}).to_numpy()
     batches = []
     for b in range(int(people["batch"].max()) + 1):
-        in_batch = people["batch"].to_numpy() == b
+        in_batch = (people["batch"].to_numpy() == b) & people["simulated"].to_numpy()
         members = np.flatnonzero(in_batch)
         members = members[np.lexsort((role_order[members], people["family_id"].to_numpy()[members]))]
         columns = members[people["sequenced"].to_numpy()[members]]
@@ -151,7 +153,8 @@ def generate(cases_path: str | Path, n_cases: int, seed: int, out_dir: str | Pat
             f"({time.perf_counter() - t0:.1f} s)")
     write_ped(out_dir / files["ped"], people)
 
-    manifest = _manifest(case_set, cohort, real, sites, causal, clinvar, clinvar_old, green, protocol, pool)
+    manifest = _manifest(case_set, cohort, real, sites, causal, clinvar, clinvar_old, green, green_old, protocol,
+                         pool)
     manifest.update({"seed": seed, "n_cases_requested": int(n_cases), "batch_size": batch_size,
                      "cut_year": cut_year, "cases_file": str(cases_path), "files": files, "batches": batches})
     with open(out_dir / "manifest.json", "w") as handle:
@@ -160,7 +163,8 @@ def generate(cases_path: str | Path, n_cases: int, seed: int, out_dir: str | Pat
     return manifest
 
 
-def _manifest(case_set, cohort, real, sites, causal, clinvar, clinvar_old, green, protocol, pool) -> dict:
+def _manifest(case_set, cohort, real, sites, causal, clinvar, clinvar_old, green, green_old, protocol,
+              pool) -> dict:
     people, fams = cohort.people, cohort.families
     cases = case_set.cases.iloc[fams["case_row"].to_numpy()].reset_index(drop=True)
     ids = people["sample_id"].to_numpy()
@@ -197,8 +201,8 @@ def _manifest(case_set, cohort, real, sites, causal, clinvar, clinvar_old, green
         off_panel = [g for g in genes_ if g not in green]
         if not reason and off_panel:
             reason = f"gene {','.join(off_panel)} not on a green PanelApp panel"
-        father_id = ids[fam["father"]] if sequenced[fam["father"]] else None
-        mother_id = ids[fam["mother"]] if sequenced[fam["mother"]] else None
+        father_id = ids[fam["father"]] if fam["father"] >= 0 and sequenced[fam["father"]] else None
+        mother_id = ids[fam["mother"]] if fam["mother"] >= 0 and sequenced[fam["mother"]] else None
         variants = []
         if v is not None:
             for r in v.itertuples():
@@ -225,7 +229,9 @@ def _manifest(case_set, cohort, real, sites, causal, clinvar, clinvar_old, green
             "hpo_excluded": list(case["hpo_excluded"]), "genes": genes_, "moi": fam["moi"] or None,
             "genotype_model": fam["model"] or None, "variant_class": "+".join(classes) or None,
             "route": routes.get(i) if v is not None else None,
-            "in_scope": reason == "", "scope_reason": reason or None, "variants": variants})
+            "in_scope": reason == "", "scope_reason": reason or None,
+            "genes_green_before_cut": None if green_old is None else all(g in green_old for g in genes_),
+            "variants": variants})
     controls = people[people["role"] == "control"]
     out_controls = [{"sample_id": r.sample_id, "batch": int(r.batch), "sex": "male" if r.sex == 1 else "female",
                      "hpo_from_case": r.hpo_from_case, "hpo_observed": list(r.hpo)} for r in controls.itertuples()]
@@ -240,6 +246,10 @@ def _manifest(case_set, cohort, real, sites, causal, clinvar, clinvar_old, green
                              "pool_sizes": {"hom_ref": int(pool.class_size[0]), "het": int(pool.class_size[1]),
                                             "hom_alt": int(pool.class_size[2]), "no_call": int(pool.class_size[3]),
                                             "mendelian_error_triples": int(len(pool.me_dosage))}},
+        "case_file": {"packets": len(case_set.cases),
+                      "usable": int(case_set.cases["has_vcf"].sum()),
+                      "not_usable_reasons": {k: int(v) for k, v in case_set.cases["scope_reason"][
+                          case_set.cases["scope_reason"] != ""].value_counts().items()}},
         "counts": {
             "cases": len(out_cases), "in_scope": int(in_scope), "out_of_scope": len(out_cases) - int(in_scope),
             "out_of_scope_reasons": {k: int(v) for k, v in reasons.items()},

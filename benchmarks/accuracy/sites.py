@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from heron.genome import CHROM_X, in_par
+from heron.genome import CHROM_X, chrom_code, in_par
 
 from .genes import GeneTable, other_base, random_bases, reference_bases, sample_exonic, sample_intronic_near_exon
 from .hgvs import IMPACT, VARIANT_CLASS, annotate_hgvs
@@ -103,8 +103,6 @@ def real_variant_table(case_set, protocol: Protocol) -> pd.DataFrame:
     pub_years (tuple of int), recessive (bool: the gene is homozygous or compound
     heterozygous in some case of the file), cases (tuple of case rows).
     """
-    from heron.genome import chrom_code
-
     cases = case_set.cases
     v = case_set.variants.merge(cases[["publication", "pub_year", "has_vcf"]], left_on="case",
                                 right_index=True)

@@ -20,6 +20,8 @@ import pysam
 
 from heron.genome import chrom_label
 
+from .hgvs import SO_ACCESSION
+
 # GRCh38 primary contigs (lengths from the GRCh38 assembly report).
 GRCH38_LENGTHS = {
     1: 248956422, 2: 242193529, 3: 198295559, 4: 190214555, 5: 181538259, 6: 170805979, 7: 159345973,
@@ -65,30 +67,64 @@ class BgzfWriter:
         self.pool.shutdown()
 
 
-def vep_allele(ref: pd.Series, alt: pd.Series) -> pd.Series:
-    """VEP's Allele: shared first base of an indel removed, a deletion's allele is ``-``."""
-    indel = (ref.str.len() != alt.str.len()) | (ref.str.len() > 1)
-    shared = indel & (ref.str[0] == alt.str[0])
-    trimmed = alt.str[1:].where(alt.str.len() > 1, "-")
-    return alt.where(~shared, trimmed)
+def vep_allele(ref: np.ndarray, alt: np.ndarray) -> np.ndarray:
+    """VEP's Allele: shared first base of an indel removed, a deletion's allele is ``-``.
+
+    ref, alt: (n,) object arrays of str. Returns (n,) object array.
+    """
+    ref_s, alt_s = pd.Series(ref, dtype=object), pd.Series(alt, dtype=object)
+    indel = ((ref_s.str.len() != alt_s.str.len()) | (ref_s.str.len() > 1)).to_numpy()
+    shared = indel & (ref_s.str[0] == alt_s.str[0]).to_numpy()
+    out = np.asarray(alt, dtype=object).copy()
+    trimmed = alt_s[shared].str[1:].to_numpy(dtype=object).copy()
+    trimmed[trimmed == ""] = "-"
+    out[shared] = trimmed
+    return out
+
+
+def _escape(values: np.ndarray) -> np.ndarray:
+    """Percent-encode the characters that would break INFO parsing, as VEP does."""
+    out = np.asarray(values, dtype=object).copy()
+    has = out != ""
+    if has.any():
+        out[has] = (pd.Series(out[has], dtype=object).str.replace("%", "%25", regex=False)
+                    .str.replace(";", "%3B", regex=False).str.replace(",", "%2C", regex=False)
+                    .str.replace("=", "%3D", regex=False).str.replace(" ", "_", regex=False)
+                    .to_numpy(dtype=object))
+    return out
 
 
 def csq_text(sites: pd.DataFrame) -> np.ndarray:
     """VEP CSQ value of each site (one canonical-transcript entry): (n,) object array of str."""
-    allele = vep_allele(sites["ref"].reset_index(drop=True), sites["alt"].reset_index(drop=True))
+    def col(name: str) -> np.ndarray:
+        return sites[name].to_numpy(dtype=object)
+
     pp = sites["protein_position"].to_numpy()
-    am_score = sites["am_score"].to_numpy()
-    csq = (allele + "|" + sites["consequence"].to_numpy() + "|" + sites["impact"].to_numpy() + "|"
-           + sites["symbol"].to_numpy() + "||Transcript|" + sites["feature"].to_numpy() + "|protein_coding|"
-           + sites["exon"].to_numpy() + "|" + sites["intron"].to_numpy() + "|" + sites["hgvsc"].to_numpy() + "|"
-           + sites["hgvsp"].to_numpy() + "|" + np.where(pp > 0, pp.astype(str), "") + "|"
-           + sites["amino_acids"].to_numpy() + "|YES|" + sites["mane"].to_numpy() + "|"
-           + sites["am_class"].to_numpy() + "|" + np.where(np.isnan(am_score), "", np.round(am_score, 4).astype(str))
-           + "|")
-    # Characters that would break INFO parsing are percent-encoded as VEP does.
-    csq = (csq.str.replace(";", "%3B", regex=False).str.replace(",", "%2C", regex=False)
-           .str.replace(" ", "_", regex=False).str.replace("=", "%3D", regex=False))
-    return csq.to_numpy(dtype=object)
+    am = sites["am_score"].to_numpy()
+    position = np.where(pp > 0, pp.astype(str), "").astype(object)
+    am_txt = np.where(np.isnan(am), "", np.round(am, 4).astype(str)).astype(object)
+    return (vep_allele(col("ref"), col("alt")) + "|" + col("consequence") + "|" + col("impact") + "|"
+            + col("symbol") + "||Transcript|" + col("feature") + "|protein_coding|" + col("exon") + "|"
+            + col("intron") + "|" + _escape(col("hgvsc")) + "|" + _escape(col("hgvsp")) + "|" + position + "|"
+            + col("amino_acids") + "|YES|" + col("mane") + "|" + col("am_class") + "|" + am_txt + "|")
+
+
+_HUNDREDTHS = np.array([f"{i / 100:.2f}" for i in range(101)], dtype=object)
+_MANTISSA = np.array([f"{i / 100:.2f}" for i in range(100, 1000)], dtype=object)
+
+
+def scientific(values: np.ndarray) -> np.ndarray:
+    """Positive floats as 3-significant-digit scientific text (``1.78e-06``) by table lookup.
+
+    values: (n,) float64 > 0. Returns (n,) object array of str.
+    """
+    exponent = np.floor(np.log10(values)).astype(np.int64)
+    mantissa = np.rint(values / 10.0 ** exponent * 100).astype(np.int64)
+    carry = mantissa >= 1000
+    exponent, mantissa = exponent + carry, np.where(carry, 100, mantissa)
+    sign = np.where(exponent < 0, "e-", "e+").astype(object)
+    digits = np.char.zfill(np.abs(exponent).astype(str), 2).astype(object)
+    return _MANTISSA[mantissa - 100] + sign + digits
 
 
 def annotation_info(sites: pd.DataFrame, gnomad: pd.DataFrame, rng: np.random.Generator,
@@ -101,21 +137,23 @@ def annotation_info(sites: pd.DataFrame, gnomad: pd.DataFrame, rng: np.random.Ge
     n = len(sites)
     af = sites["af"].to_numpy()
     present = ~np.isnan(af)
-    gn = np.where(present, ";gnomad_AF=" + np.char.mod("%.3g", np.nan_to_num(af)).astype(object)
-                  + ";gnomad_AC=" + gnomad["ac"].astype(str).to_numpy(dtype=object)
-                  + ";gnomad_nhomalt=" + gnomad["nhomalt"].astype(str).to_numpy(dtype=object)
-                  + ";gnomad_nhemi=" + gnomad["nhemi"].astype(str).to_numpy(dtype=object), "")
+    gn = np.full(n, "", dtype=object)
+    gn[present] = (";gnomad_AF=" + scientific(af[present])
+                   + ";gnomad_AC=" + gnomad["ac"].to_numpy()[present].astype(str).astype(object)
+                   + ";gnomad_nhomalt=" + gnomad["nhomalt"].to_numpy()[present].astype(str).astype(object)
+                   + ";gnomad_nhemi=" + gnomad["nhemi"].to_numpy()[present].astype(str).astype(object))
     high = sites["splice_high"].to_numpy()
     ds = rng.uniform(0.0, 0.05, size=(n, 4))
     which = rng.integers(0, 4, size=n)
     ds[np.arange(n), which] = np.where(high, rng.uniform(protocol.spliceai_min, 1.0, n), rng.uniform(0.0, 0.1, n))
-    dp = rng.integers(-50, 51, size=(n, 4))
-    ds_txt = [np.char.mod("%.2f", ds[:, j]).astype(object) for j in range(4)]
-    dp_txt = [dp[:, j].astype(str).astype(object) for j in range(4)]
-    spliceai = (";SpliceAI=" + sites["alt"].to_numpy() + "|" + sites["symbol"].to_numpy() + "|" + ds_txt[0] + "|"
-                + ds_txt[1] + "|" + ds_txt[2] + "|" + ds_txt[3] + "|" + dp_txt[0] + "|" + dp_txt[1] + "|"
-                + dp_txt[2] + "|" + dp_txt[3])
-    return ("CSQ=" + csq_text(sites) + gn + spliceai).astype(object)
+    ds_txt = _HUNDREDTHS[np.floor(ds * 100).astype(np.int64)]
+    dp_txt = np.arange(-50, 51).astype(str).astype(object)[rng.integers(0, 101, size=(n, 4))]
+    spliceai = (";SpliceAI=" + sites["alt"].to_numpy(dtype=object) + "|" + sites["symbol"].to_numpy(dtype=object))
+    for j in range(4):
+        spliceai = spliceai + "|" + ds_txt[:, j]
+    for j in range(4):
+        spliceai = spliceai + "|" + dp_txt[:, j]
+    return "CSQ=" + csq_text(sites) + gn + spliceai
 
 
 def cohort_header(samples: list[str], source: str) -> str:
@@ -195,8 +233,6 @@ def write_clinvar_vcf(path: Path, records: pd.DataFrame, real: pd.DataFrame, inf
     records: ``knowledge.clinvar_records`` output (index = real rows); info_csq: (len(real),)
     CSQ value of every real variant (``csq_text``).
     """
-    from .hgvs import SO_ACCESSION
-
     rows = real.loc[records.index]
     order = np.lexsort((rows["pos"].to_numpy(), rows["chrom"].to_numpy()))
     rows, rec = rows.iloc[order], records.iloc[order]
@@ -229,5 +265,6 @@ def write_clinvar_vcf(path: Path, records: pd.DataFrame, real: pd.DataFrame, inf
 
 
 def write_json_gz(path: Path, data: dict) -> None:
-    with gzip.open(path, "wt") as handle:
-        json.dump(data, handle)
+    # json.dumps runs the C encoder; json.dump to a stream would not.
+    with gzip.open(path, "wb") as handle:
+        handle.write(json.dumps(data).encode())
