@@ -1,0 +1,248 @@
+"""Time every reader and every heron stage on one generated cohort, each as a child process.
+
+Wall time comes from a monotonic clock around the child; peak RSS from the child's own
+rusage (``os.wait4``), so a figure never mixes in the harness or an earlier child. heron runs
+as its real CLI with the cohort's config, stage by stage as the workflow calls it: ``plan``,
+then ``ingest`` per region (``sharding="plan"``; or once over the whole file with
+``sharding="whole"``), ``clinvar``, ``annotate`` per shard, ``genes``, ``classify`` per
+shard, ``prioritise``, ``report``. A stage's time is the sum over its jobs (one core), its RSS
+the largest job's. The reanalysis is everything after ingest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# bcftools filter equivalent to heron's pre-filter (rare in gnomAD, missing counts as rare)
+# and category consequences
+BCFTOOLS_FILTER = ('(INFO/gnomad_AF<0.01 || INFO/gnomad_AF=".") && INFO/CSQ~"stop_gained|'
+                   'frameshift|splice_acceptor|splice_donor|start_lost|stop_lost|missense|'
+                   'inframe"')
+_REPO = Path(__file__).resolve().parents[2]
+_GNU_TIME = "/usr/bin/time" if Path("/usr/bin/time").exists() else None
+REANALYSIS = ("heron_clinvar", "heron_annotate", "heron_genes", "heron_classify",
+              "heron_prioritise", "heron_report")
+
+
+@dataclass
+class Step:
+    """One timed figure: wall seconds (summed over jobs) and the largest peak RSS (MB)."""
+
+    seconds: float = 0.0
+    peak_rss_mb: float = 0.0
+    jobs: int = 0
+
+    def add(self, seconds: float, rss_mb: float) -> None:
+        self.seconds += seconds
+        self.peak_rss_mb = max(self.peak_rss_mb, rss_mb)
+        self.jobs += 1
+
+
+@dataclass
+class Run:
+    """Figures of one harness run; ``skipped`` names figures not measured and why."""
+
+    steps: dict[str, Step] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    notes: dict[str, object] = field(default_factory=dict)
+
+
+def run_child(cmd: list[str], cwd: Path, stdout=subprocess.DEVNULL) -> tuple[float, float, str]:
+    """Run ``cmd``; (wall seconds, peak RSS MB, stderr tail). Raises RuntimeError on failure.
+
+    The peak RSS is GNU time's (``/usr/bin/time``) when it exists: Linux charges a child the
+    memory of the process it was forked from, and GNU time is a small process to fork from.
+    Without it the child's own rusage is used, which then includes the harness's size.
+    """
+    env = dict(os.environ)
+    # the readers run as `python -m benchmarks.performance.floor` from another folder
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(_REPO), env.get("PYTHONPATH")) if p)
+    with tempfile.NamedTemporaryFile(suffix=".rss") as rss_file:
+        wrapped = ([_GNU_TIME, "-f", "%M", "-o", rss_file.name, *cmd] if _GNU_TIME else cmd)
+        start = time.perf_counter()
+        proc = subprocess.Popen(wrapped, cwd=cwd, stdout=stdout, stderr=subprocess.PIPE,
+                                env=env)
+        err = proc.stderr.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        tail = err.decode(errors="replace")[-2000:]
+        if proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{tail}")
+        kib = int(Path(rss_file.name).read_text().split()[-1]) if _GNU_TIME else usage.ru_maxrss
+    return seconds, kib / 1024, tail
+
+
+def _timed(run: Run, name: str, cmd: list[str], cwd: Path, stdout=subprocess.DEVNULL) -> str:
+    seconds, rss, tail = run_child(cmd, cwd, stdout)
+    run.steps.setdefault(name, Step()).add(seconds, rss)
+    return tail
+
+
+def _heron() -> list[str]:
+    exe = Path(sys.executable).with_name("heron")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "heron.cli"]
+
+
+def time_readers(run: Run, vcf: Path, cwd: Path) -> None:
+    """bgzip -dc, the cyvcf2 loop, heron's compiled reader and bcftools view."""
+    py = [sys.executable, "-m", "benchmarks.performance.floor"]
+    if shutil.which("bgzip"):
+        _timed(run, "bgzip_dc", ["bgzip", "-dc", str(vcf)], cwd)
+    else:
+        run.notes["bgzip_dc"] = "no bgzip binary: htslib BGZF through pysam"
+        _timed(run, "bgzip_dc", py + ["decompress", str(vcf)], cwd)
+    _timed(run, "cyvcf2_loop", py + ["cyvcf2", str(vcf)], cwd)
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        run.skipped["fastparse"] = "numba is not installed"
+    else:
+        _warm_fastparse()
+        _timed(run, "fastparse", py + ["fastparse", str(vcf)], cwd)
+    if shutil.which("bcftools"):
+        _timed(run, "bcftools_view", ["bcftools", "view", "-i", BCFTOOLS_FILTER, "-Ou", "-o",
+                                      os.devnull, str(vcf)], cwd)
+        run.notes["bcftools_filter"] = BCFTOOLS_FILTER
+    else:
+        run.skipped["bcftools_view"] = ("bcftools is not installed (Debian: apt-get install "
+                                        "bcftools); ratios to it are not computed")
+
+
+def _warm_fastparse() -> None:
+    """Compile (or load from numba's cache) the kernels so the timed run measures parsing."""
+    import numpy as np
+
+    from heron.ingest.fastparse import parse_text
+
+    text = b"chr1\t1\t.\tA\tG\t.\t.\t.\tGT:AD:DP:GQ:PS\t0|1:1,2:3:4:5\n"
+    parse_text(np.frombuffer(text, np.uint8), np.zeros(1, np.int64),
+               np.array([9, 9, 9, 9], np.int64))
+
+
+def time_heron(run: Run, cohort: Path, config: Path, sharding: str) -> None:
+    """Every heron stage as the workflow runs it; work files go to cohort/work."""
+    heron, cfg = _heron(), ["--config", str(config)]
+    work = cohort / "work"
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.rmtree(cohort / "results", ignore_errors=True)
+    work.mkdir()
+    if sharding == "plan":
+        _timed(run, "heron_plan", heron + ["plan", *cfg, "--out", str(work / "plan.json")], cohort)
+        regions = json.loads((work / "plan.json").read_text())["regions"]
+    else:
+        regions = ["*"]
+    run.notes["shards"] = len(regions)
+    shards = [f"s{i:03d}" for i in range(len(regions))]
+    for region, shard in zip(regions, shards):
+        _timed(run, "heron_ingest", heron + ["ingest", *cfg, "--region", region, "--out",
+                                             str(work / "store" / shard)], cohort)
+    clinvar = work / "clinvar"
+    _timed(run, "heron_clinvar", heron + ["clinvar", *cfg, "--out", str(clinvar)], cohort)
+    for shard in shards:
+        _timed(run, "heron_annotate", heron + ["annotate", *cfg, "--store",
+                                               str(work / "store" / shard), "--clinvar",
+                                               str(clinvar), "--out",
+                                               str(work / "annotation" / shard)], cohort)
+    genes = work / "genes.json"
+    _timed(run, "heron_genes", heron + ["genes", *cfg, "--out", str(genes)], cohort)
+    for shard in shards:
+        _timed(run, "heron_classify", heron + [
+            "classify", *cfg, "--store", str(work / "store" / shard), "--annotation",
+            str(work / "annotation" / shard), "--genes", str(genes), "--clinvar", str(clinvar),
+            "--out", str(work / "classified" / shard)], cohort)
+    _timed(run, "heron_prioritise", heron + [
+        "prioritise", *cfg, "--classified", *[str(work / "classified" / s) for s in shards],
+        "--genes", str(genes), "--out", str(work / "prioritised")], cohort)
+    _timed(run, "heron_report", heron + ["report", *cfg, "--prioritised",
+                                         str(work / "prioritised"), "--out",
+                                         str(cohort / "results")], cohort)
+    total = Step()
+    for name in REANALYSIS:
+        step = run.steps[name]
+        total.seconds += step.seconds
+        total.peak_rss_mb = max(total.peak_rss_mb, step.peak_rss_mb)
+        total.jobs += step.jobs
+    run.steps["reanalysis"] = total
+
+
+def ratios(steps: dict[str, Step]) -> dict[str, float | None]:
+    """heron's figures over the floor (bgzip -dc, cyvcf2) and the baseline (bcftools view)."""
+    def over(a: str, b: str) -> float | None:
+        if a not in steps or b not in steps or steps[b].seconds <= 0:
+            return None
+        return round(steps[a].seconds / steps[b].seconds, 4)
+
+    out = {}
+    for heron in ("heron_ingest", "reanalysis"):
+        for base in ("bcftools_view", "bgzip_dc", "cyvcf2_loop"):
+            out[f"{heron}_over_{base}"] = over(heron, base)
+    out["fastparse_over_bcftools_view"] = over("fastparse", "bcftools_view")
+    out["fastparse_over_cyvcf2_loop"] = over("fastparse", "cyvcf2_loop")
+    return out
+
+
+def versions() -> dict[str, str]:
+    """Versions of the tools measured, for the record."""
+    import cyvcf2
+    import numpy
+    import pysam
+
+    out = {"python": platform.python_version(), "numpy": numpy.__version__,
+           "cyvcf2": cyvcf2.__version__, "pysam": pysam.__version__,
+           "cpu": platform.processor() or platform.machine(), "cpus": str(os.cpu_count())}
+    for tool in ("bcftools", "bgzip"):
+        if shutil.which(tool):
+            first = subprocess.run([tool, "--version"], capture_output=True, text=True)
+            out[tool] = first.stdout.splitlines()[0] if first.stdout else "?"
+    try:
+        import numba
+        out["numba"] = numba.__version__
+    except ImportError:
+        pass
+    return out
+
+
+def result_json(run: Run, cohort: dict) -> dict:
+    """The machine-readable result: seconds and peak RSS (MB) per figure, and the ratios."""
+    r = ratios(run.steps)
+    return {
+        "cohort": cohort,
+        "seconds": {k: round(s.seconds, 3) for k, s in run.steps.items()},
+        "peak_rss_mb": {k: round(s.peak_rss_mb, 1) for k, s in run.steps.items()},
+        "jobs": {k: s.jobs for k, s in run.steps.items()},
+        "heron_ingest_over_bcftools_view": r["heron_ingest_over_bcftools_view"],
+        "reanalysis_over_bcftools_view": r["reanalysis_over_bcftools_view"],
+        "ratios": r,
+        "skipped": run.skipped,
+        "notes": run.notes,
+        "versions": versions(),
+    }
+
+
+def result_markdown(result: dict) -> str:
+    """A short Markdown table of the result."""
+    c = result["cohort"]
+    lines = [f"# heron performance: {c['samples']} samples x {c['variants']} variants",
+             "", f"VCF {c['vcf_mb']} MB bgzipped; sharding {c['sharding']} "
+             f"({result['notes'].get('shards', '?')} shards); generated in "
+             f"{c['generate_seconds']} s.", "",
+             "| figure | seconds | peak RSS (MB) | jobs |", "|---|---:|---:|---:|"]
+    for name, sec in result["seconds"].items():
+        lines.append(f"| {name} | {sec:.2f} | {result['peak_rss_mb'][name]:.0f} | "
+                     f"{result['jobs'][name]} |")
+    lines += ["", "| ratio | value |", "|---|---:|"]
+    lines += [f"| {k} | {'n/a' if v is None else f'{v:.3f}'} |"
+              for k, v in result["ratios"].items()]
+    for name, why in result["skipped"].items():
+        lines.append(f"\nSkipped {name}: {why}")
+    return "\n".join(lines) + "\n"

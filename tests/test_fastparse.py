@@ -1,0 +1,123 @@
+"""The compiled VCF reader gives exactly the call arrays of heron's cyvcf2 reader, or falls back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cyvcf2
+import numpy as np
+import pytest
+
+from heron.ingest import vcf as reader
+from heron.ingest.fastparse import FALLBACK, PARSED, Unsupported, format_fields, read_calls
+from heron.store import CALL_FIELDS
+
+DATA = Path(__file__).resolve().parent / "data" / "fastparse"
+SHARED_VCFS = ("chr22.vcf.gz", "exomiser_Pfeiffer.b37.vcf.gz",
+               "giab_ashk_trio.b37.first10k.vcf.gz", "hapmap_exome_chr22.vcf.gz",
+               "scout_643594_trio.vep.b37.vcf.gz", "scout_vep104_annotated.b37.vcf.gz",
+               "scout_vep97_clnsig_revel.b37.vcf.gz")
+
+
+def cyvcf2_rows(path: Path, samples: list[str] | None = None):
+    """Rows of heron's reader (``_add_record``) in file order, and the rows of each record."""
+    vcf = cyvcf2.VCF(str(path), lazy=True, threads=1)
+    if samples is not None:
+        vcf.set_samples(samples)
+    n = len(samples) if samples is not None else len(vcf.samples)
+    present = {f for f in ("AD", "DP", "GQ", "PS") if reader._has_header(vcf, "FORMAT", f)}
+    cols = reader._Columns(n, [], [])
+    per_record = []
+    for record in vcf:
+        before = cols.rows
+        reader._add_record(record, 1, cols, n, present, {})
+        per_record.append(cols.rows - before)
+    vcf.close()
+    cols.flush()
+    rows = {k: np.concatenate([c[k] for c in cols.done]) for k in cols.done[0]}
+    return rows, np.asarray(per_record, dtype=np.int64)
+
+
+def assert_same_as_reader(path: Path, parsed, samples: list[str] | None = None) -> None:
+    """Every row of a PARSED record equals the reader's row, value and dtype."""
+    rows, per_record = cyvcf2_rows(path, samples)
+    assert len(parsed.status) == len(per_record)
+    record_of_row = np.repeat(np.arange(len(per_record)), per_record)
+    mine = (parsed.status == PARSED)[record_of_row]
+    np.testing.assert_array_equal(parsed.record, record_of_row[mine])
+    np.testing.assert_array_equal(parsed.alt_index, rows["alt_index"][mine])
+    np.testing.assert_array_equal(parsed.ac, rows["ac"][mine])
+    np.testing.assert_array_equal(parsed.an, rows["an"][mine])
+    for name, dtype in CALL_FIELDS.items():
+        got, want = parsed.calls[name], rows[f"call.{name}"][mine]
+        assert got.dtype == np.dtype(dtype), name
+        np.testing.assert_array_equal(got, want, err_msg=f"{path.name}: {name}")
+
+
+@pytest.mark.parametrize("name", SHARED_VCFS)
+def test_equal_to_the_cyvcf2_reader_on_real_vcfs(shared_data, name):
+    path = shared_data / "vcf" / name
+    parsed = read_calls(path)
+    assert parsed.fallback == 0
+    assert len(parsed.record) > 0
+    assert_same_as_reader(path, parsed)
+
+
+def test_common_layouts_parse_without_fallback():
+    # phased with and without PS, haploid and mixed ploidy, '.', './.', './1', trailing
+    # dropped fields, multi-allelic with '*' and <NON_REF>, ALT '.', FORMAT in another order,
+    # GT only, GQ above the int16 range
+    path = DATA / "common_layouts.vcf"
+    parsed = read_calls(path)
+    assert parsed.fallback == 0
+    assert_same_as_reader(path, parsed)
+    # the haploid alt call counts 2, the haploid ref call 0, the bare '.' is missing
+    x = parsed.record == 4
+    np.testing.assert_array_equal(parsed.calls["gt"][x][0], [2, 0, -1, 0])
+
+
+def test_unrecognised_records_fall_back_whole():
+    # triploid, negative depth, a 10-digit number, an empty subfield, an allele beyond the ALTs
+    path = DATA / "fallback_records.vcf"
+    parsed = read_calls(path)
+    np.testing.assert_array_equal(parsed.status, [PARSED] + [FALLBACK] * 5 + [PARSED])
+    np.testing.assert_array_equal(parsed.record, [0, 6])
+    assert parsed.line[1].startswith(b"chr1\t200\t") and parsed.line[0] is None
+    assert_same_as_reader(path, parsed)
+
+
+def test_sample_subset_and_order():
+    path = DATA / "common_layouts.vcf"
+    subset = read_calls(path, samples=["s1", "s3", "s4"])
+    assert_same_as_reader(path, subset, ["s1", "s3", "s4"])
+    # columns follow the order asked for (cyvcf2's set_samples keeps the file's order)
+    reordered = read_calls(path, samples=["s4", "s1", "s3"])
+    assert reordered.samples == ["s4", "s1", "s3"]
+    for name in CALL_FIELDS:
+        np.testing.assert_array_equal(reordered.calls[name], subset.calls[name][:, [2, 0, 1]])
+    np.testing.assert_array_equal(reordered.ac, subset.ac)
+
+
+def test_lines_split_across_blocks_parse_the_same(shared_data):
+    path = shared_data / "vcf" / "hapmap_exome_chr22.vcf.gz"
+    whole, pieces = read_calls(path), read_calls(path, block_bytes=1000)
+    np.testing.assert_array_equal(whole.record, pieces.record)
+    for name in CALL_FIELDS:
+        np.testing.assert_array_equal(whole.calls[name], pieces.calls[name])
+    assert whole.site.tolist() == pieces.site.tolist()
+
+
+def test_sites_only_file_has_rows_without_samples():
+    parsed = read_calls(DATA / "sites_only.vcf")
+    np.testing.assert_array_equal(parsed.alt_index, [1, 1, 2])
+    np.testing.assert_array_equal(parsed.n_alts, [1, 2, 0])
+    assert parsed.calls["gt"].shape == (3, 0)
+    assert parsed.site[2] == b"chr1\t300\t.\tA\t.\t50\tPASS\t."
+
+
+def test_header_types_that_are_not_numbers_are_refused():
+    header = '##FORMAT=<ID=GQ,Number=1,Type=String,Description="q">\n#CHROM\tPOS'
+    with pytest.raises(Unsupported, match="GQ"):
+        format_fields(header)
+    digits = format_fields('##FORMAT=<ID=DP,Number=1,Type=Float,Description="d">\n')
+    np.testing.assert_array_equal(digits, [0, 7, 0, 0])
