@@ -203,8 +203,6 @@ def test_pm5_needs_a_protein_position():
     assert "pm5" not in case.row(label)["categories"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: pm5_flags matches codons by gene symbol and "
-                   "protein position only; rulebook §3 asks for the same transcript")
 def test_pm5_same_transcript_only():
     index = pm5_index([("ADG", 408, OTHER_ID)], transcript="ENST_OTHER_ISOFORM")
     case, label = one(csq="missense_variant", protein_pos=408, pm5_index=index)

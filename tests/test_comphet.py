@@ -120,9 +120,6 @@ def test_siblings(sib_affected, sib_a, sib_b, formed):
     assert case.pairs() == (expected if formed else set())
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an affected relative known not to carry one variant "
-                   "is ignored when the other variant's call is missing (models.py _comphet "
-                   "requires both calls known before vetoing)")
 def test_affected_sibling_lacking_one_variant_vetoes_even_if_other_missing():
     variants = pair({"kid": HET, "dad": HET, "sib": "0/0:30,0:30:99"},
                     {"kid": HET, "mum": HET, "sib": MISSING})
@@ -196,9 +193,6 @@ def xpair(gt_a, gt_b, **kw):
     return pair(gt_a, gt_b, gene="XBI", chrom="chrX", pos=(31_000_000, 31_000_500), **kw)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: an affected hemizygous father carrying one variant "
-                   "vetoes his daughter's X comp-het (models.py _comphet asks every affected "
-                   "relative, male or female, to carry both)")
 def test_female_x_comphet_with_affected_hemizygous_father():
     case = build_case(xpair({"kid": HET, "dad": HEMI}, {"kid": HET, "mum": HET}),
                       trio("F", dad_affected=True), XBI)

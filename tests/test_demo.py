@@ -81,3 +81,18 @@ def test_tsv_lists_the_same_candidates(demo_run):
 def test_summary_printed_at_the_end(demo_run):
     _, result = demo_run
     assert "candidates: 10" in result.stdout + result.stderr
+
+
+def test_seqr_export(demo_run):
+    results, _ = demo_run
+    seqr = json.loads((results / "seqr.json").read_text())
+    assert seqr["metadata"]["projects"] == ["demo"]
+    assert set(seqr["metadata"]["categories"]) >= {"clinvar_plp", "high_impact", "de_novo"}
+    assert seqr["results"]["F7_proband"] == {"M-11778-G-A": {"categories": ["clinvar_plp"],
+                                                             "support_vars": []}}
+    pah = seqr["results"]["F3_child"]
+    assert pah["12-102840507-G-A"]["support_vars"] == ["12-102866632-C-CA"]
+    for variants in seqr["results"].values():
+        for key, entry in variants.items():
+            assert not key.startswith("chr") and len(key.split("-")) == 4
+            assert set(entry) == {"categories", "support_vars"}

@@ -193,8 +193,6 @@ def test_chry_needs_only_the_father():
     assert case.call_categories("kid", "YG:2800000") == {"de_novo"}
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: denovo.depth takes the sum of AD before DP; rulebook "
-                   "§6 asks for DP, falling back to the sum of AD only when DP is missing")
 def test_de_novo_depth_is_dp_first():
     # DP 30 makes the father usable; his AD (3 informative reads) must not replace it
     case = de_novo_case(dad="0/0:3,0:30:99")

@@ -145,3 +145,24 @@ def test_explain_names_the_failing_rule(two_runs):
     text = explain(config, "F7_proband", "chr1:69500:C:A")
     assert "no row: its genes are on no patient's panel" in text
     assert "not in the ingested VCFs" in explain(config, "F7_proband", "chr1:5:A:G")
+
+
+def test_tsv_is_spreadsheet_safe_and_round_trips():
+    import pandas as pd
+
+    from heron.report.tsv import excel_safe
+
+    assert excel_safe("=HYPERLINK(1)") == "'=HYPERLINK(1)"
+    assert excel_safe("-1+2") == "'-1+2" and excel_safe("@x") == "'@x"
+    assert excel_safe("chr1:5:A:G") == "chr1:5:A:G" and excel_safe(3) == 3
+
+
+def test_report_tsv_round_trips_with_pandas(two_runs):
+    import pandas as pd
+
+    tmp, *_ , report = two_runs
+    table = pd.read_csv(tmp / "results" / "demo" / "report.tsv", sep="\t",
+                        keep_default_na=False)
+    assert len(table) == report.summary.candidates
+    first = table[(table["sample"] == "F2_child")].iloc[0]
+    assert (first["gene"], first["variant"], first["rank"]) == ("CFTR", "chr7:117559590:ATCT:A", 1)

@@ -100,8 +100,8 @@ def parse_annotations(strings: np.ndarray, description: str, vep_allele: np.ndar
     n_alts: (n_variants,) int16 number of ALTs in the original record, so that entries of
     other ALTs of a split multi-allelic record are dropped. Returns aligned (n_rows,) arrays:
     variant int32, consequence uint32, gene_symbol/gene_id/transcript/biotype/hgvsc/hgvsp
-    bytes, protein_pos int32 (-1 unknown), canonical bool, mane bool, am_score float32 and
-    revel float32 (NaN unknown).
+    bytes, protein_pos int32 (-1 unknown), canonical bool, mane bool, mane_id bytes (the MANE
+    Select RefSeq id, b"" if none), am_score float32 and revel float32 (NaN unknown).
     """
     kind, fields = format_fields(description)
     series = pd.Series(np.char.decode(np.asarray(strings, dtype="S"), "utf-8"), dtype=object)
@@ -140,7 +140,8 @@ def parse_annotations(strings: np.ndarray, description: str, vep_allele: np.ndar
         protein_pos = pd.to_numeric(raw.str.extract(r"^(\d+)")[0], errors="coerce")
         hgvsp = rows.get("hgvsp", pd.Series("", index=rows.index))
     canonical = rows.get("canonical", pd.Series("", index=rows.index)).isin(["YES", "1"])
-    mane = rows.get("mane", pd.Series("", index=rows.index)).ne("")
+    mane_id = rows.get("mane", pd.Series("", index=rows.index))
+    mane = mane_id.ne("")
     return {
         "variant": variant.astype(np.int32),
         "consequence": consequence_bits(rows["consequence"].reset_index(drop=True))
@@ -150,6 +151,7 @@ def parse_annotations(strings: np.ndarray, description: str, vep_allele: np.ndar
         "hgvsp": np.char.encode(hgvsp.to_numpy(str), "utf-8") if n else text("hgvsp"),
         "protein_pos": protein_pos.fillna(-1).to_numpy(np.int32) if n else np.zeros(0, np.int32),
         "canonical": canonical.to_numpy(bool), "mane": mane.to_numpy(bool),
+        "mane_id": np.char.encode(mane_id.to_numpy(str), "utf-8") if n else text("mane"),
         "am_score": number("am_score"), "revel": number("revel"),
     }
 

@@ -87,12 +87,19 @@ def _empty_rows() -> dict[str, np.ndarray]:
             "snrna": np.zeros(0, bool), "tx": np.zeros(0, np.int32)}
 
 
-def pm5_flags(shard: Shard, rows: dict, pm5_index) -> np.ndarray:
-    """(n_rows,) bool: a missense row at a codon (gene symbol + protein position of the row's
-    transcript) where a *different* ClinVar P/LP missense is known.
+def _unversioned(ids) -> pd.Series:
+    return pd.Series(np.asarray(ids, dtype=str)).str.replace(r"\.\d+$", "", regex=True)
 
-    ``pm5_index`` is a heron.resources.clinvar.Pm5Index ((m,) arrays gene, protein_pos,
-    allele_id); the row's own ClinVar allele (ann.clinvar_id) does not count.
+
+def pm5_flags(shard: Shard, rows: dict, pm5_index) -> np.ndarray:
+    """(n_rows,) bool: a missense row at a codon of the same transcript where a *different*
+    ClinVar P/LP missense is known (rulebook §3).
+
+    The codon is (gene, transcript, protein position) of the row's reported transcript; a
+    ClinVar entry named by RefSeq matches the transcript's MANE Select RefSeq id. Versions are
+    ignored. An index entry without a transcript matches on gene symbol. ``pm5_index`` is a
+    heron.resources.clinvar.Pm5Index; the row's own ClinVar allele (ann.clinvar_id) does not
+    count.
     """
     n = len(rows["variant"])
     if pm5_index is None or len(pm5_index) == 0 or n == 0:
@@ -100,17 +107,25 @@ def pm5_flags(shard: Shard, rows: dict, pm5_index) -> np.ndarray:
     tx = shard.transcripts
     t = rows["tx"]
     missense = (tx["consequence"][t] & np.uint32(MISSENSE)) != 0
-    pos = tx["protein_pos"][t]
-    codon = pd.Series(tx["gene_symbol"][t].astype(str)).str.cat(pos.astype(str), sep=":")
-    known = pd.DataFrame({"codon": pd.Series(np.asarray(pm5_index.gene, dtype=str)).str.cat(
-        np.asarray(pm5_index.protein_pos).astype(str), sep=":"),
-        "allele": np.asarray(pm5_index.allele_id, dtype=np.int64)}).drop_duplicates()
-    per_codon = known.groupby("codon").size()
-    total = codon.map(per_codon).fillna(0).to_numpy(int)
+    pos = pd.Series(tx["protein_pos"][t].astype(str))
     own_id = shard.variants["ann.clinvar_id"][rows["variant"]]
-    pairs = pd.MultiIndex.from_frame(known)
-    own = pd.MultiIndex.from_arrays([codon, own_id]).isin(pairs)
-    return missense & (pos > 0) & (total - own > 0)
+    mane = tx["mane_id"][t] if "mane_id" in tx else np.full(len(t), b"")
+    # each row asks under up to three names of its codon: gene|Ensembl transcript,
+    # gene|MANE RefSeq, and gene| (for index entries that name no transcript)
+    symbol = pd.Series(tx["gene_symbol"][t].astype(str)) + "|"
+    names = [symbol + _unversioned(tx["transcript"][t]), symbol + _unversioned(mane), symbol]
+    index_name = pd.Series(np.asarray(pm5_index.gene, dtype=str)) + "|" + \
+        _unversioned(pm5_index.transcript)
+    known = pd.DataFrame({"codon": index_name + ":" + pd.Series(
+        np.asarray(pm5_index.protein_pos).astype(str)),
+        "allele": np.asarray(pm5_index.allele_id, dtype=np.int64)}).drop_duplicates()
+    found = np.zeros(n, bool)
+    for name in names:
+        codon = name + ":" + pos
+        hits = pd.DataFrame({"row": np.arange(n), "codon": codon}).merge(known, on="codon")
+        hits = hits[hits["allele"].to_numpy() != own_id[hits["row"].to_numpy()]]
+        found[hits["row"].to_numpy()] = True
+    return missense & (tx["protein_pos"][t] > 0) & found
 
 
 def classify_shard(shard: Shard, genes: GeneSet, config: HeronConfig, pm5_index=None) -> Shard:

@@ -18,6 +18,15 @@ def depth(calls: dict, variant: np.ndarray, sample: np.ndarray) -> np.ndarray:
     return np.where((ref >= 0) & (alt >= 0), ref + alt, dp).astype(np.int32)
 
 
+def de_novo_depth(calls: dict, variant: np.ndarray, sample: np.ndarray) -> np.ndarray:
+    """(n,) int32 depth for the de novo gates: DP, else sum of AD when DP is missing, else -1
+    (rulebook §6; the per-call QC of §5 prefers the sum of AD)."""
+    dp = calls["dp"][variant, sample]
+    ref = calls["ad_ref"][variant, sample]
+    alt = calls["ad_alt"][variant, sample]
+    return np.where(dp >= 0, dp, np.where((ref >= 0) & (alt >= 0), ref + alt, -1)).astype(np.int32)
+
+
 def allele_balance(calls: dict, variant: np.ndarray, sample: np.ndarray) -> np.ndarray:
     """(n,) float32 alt / (ref + alt) reads; NaN when AD is missing or zero."""
     ref = calls["ad_ref"][variant, sample].astype(np.float32)
@@ -62,7 +71,7 @@ def de_novo_checks(calls: dict, variant: np.ndarray, child: np.ndarray, father: 
     used = [(child, np.ones(n, bool), "child")]
     used += [(f, needs_father, "father"), (m, needs_mother, "mother")]
     for who, needed, label in used:
-        d = depth(calls, variant, who)
+        d = de_novo_depth(calls, variant, who)
         bad = needed & ((d < cfg.min_depth) | (d > cfg.max_depth))
         checks.add(f"de_novo.{label}_depth", bad, f"{cfg.min_depth}-{cfg.max_depth}", d)
     gq = calls["gq"]

@@ -177,14 +177,23 @@ def evaluate(shard: Shard, ped: PedigreeArrays, genes: GeneSet, config: HeronCon
             "X_pseudodominant": (g == 1) & female,
             "mito": (g >= 1) & ~(ab < config.mito.min_heteroplasmy),
         }[model]
-        c.add(f"{model}.genotype", ~genotype_ok, _GENOTYPE_TEXT[model], g)
+        if model == "mito":
+            c.add("mito.genotype", ~genotype_ok,
+                  f"carrier with heteroplasmy (alt fraction) >= {config.mito.min_heteroplasmy}",
+                  np.where(np.isnan(ab), g, ab))
+        else:
+            c.add(f"{model}.genotype", ~genotype_ok, _GENOTYPE_TEXT[model], g)
         _frequency(c, rows, r, model)
         c.add(f"{model}.category", ~(has_primary | am_only), category_text, cats_observed)
         aff_bad, unaff_bad = _segregation(model, G, rel_aff, rel_unaff, rel_male, moi_x)
-        partial = plp_starred | (model == "X_pseudodominant")
+        if model == "X_pseudodominant":
+            # skewed X-inactivation explains unaffected carrier women, not unaffected
+            # hemizygous men
+            unaff_bad = unaff_bad & rel_male
+        unaff_veto = unaff_bad.any(axis=1) & ~plp_starred
         c.add(f"{model}.affected_relatives", aff_bad.any(axis=1),
               "every affected relative carries it", aff_bad.sum(axis=1))
-        c.add(f"{model}.unaffected_relatives", unaff_bad.any(axis=1) & ~partial,
+        c.add(f"{model}.unaffected_relatives", unaff_veto,
               "no unaffected relative has the disease genotype", unaff_bad.sum(axis=1))
         checks[model] = c
 
@@ -295,9 +304,13 @@ def _comphet(rows, r, s, var, gene, g, female, allowed, common, cats, primary, G
     father, mother = ped.father[s[a]], ped.mother[s[a]]
     pair.add("comphet.cis_by_parents", _by_parents(calls["gt"], var[a], var[b], father, mother,
                                                    "cis"), "one variant from each parent")
-    both_known = (G[a] >= 0) & (G[b] >= 0)
     carries_both = (G[a] >= 1) & (G[b] >= 1)
-    aff_bad = rel_aff[a] & both_known & ~carries_both
+    # a relative known not to carry either variant vetoes on that alone (missing calls never
+    # veto); on X an affected male needs only one of the pair, being hemizygous
+    lacks_one = (G[a] == 0) | (G[b] == 0)
+    lacks_both = (G[a] == 0) & (G[b] == 0)
+    hemizygous = rel_male[a] & on_x[a][:, None]
+    aff_bad = rel_aff[a] & np.where(hemizygous, lacks_both, lacks_one)
     pair.add("comphet.affected_relatives", aff_bad.any(axis=1),
              "every affected relative carries both", aff_bad.sum(axis=1))
     # on X an unaffected male with either variant would be affected himself
@@ -416,6 +429,10 @@ def _audit(checks, r, var, s, gene, candidates) -> pd.DataFrame:
             rule[pick] = m_rule[todo[pick]]
             threshold[pick] = m_limit[todo[pick]]
             observed[pick] = m_obs[todo[pick]]
+    model = np.array(names)[best]
+    # a failure in the checks every model shares belongs to no model in particular
+    shared = ~np.char.startswith(rule.astype(str), np.char.add(model, "."))
+    model = np.where(shared, "all", model)
     return pd.DataFrame({"call": todo, "row": r[todo], "variant": var[todo], "sample": s[todo],
-                         "gene": gene[todo], "model": np.array(names)[best], "rule": rule,
+                         "gene": gene[todo], "model": model, "rule": rule,
                          "threshold": threshold, "observed": observed})

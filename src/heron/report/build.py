@@ -23,7 +23,7 @@ from heron.config import HeronConfig
 from heron.genome import CHROM_X, in_par
 from heron.ingest.pedigree import AFFECTED, FEMALE, MALE
 from heron.inherit.models import FLAGS
-from heron.report import html, tsv
+from heron.report import html, seqr, tsv
 from heron.report.model import (Candidate, Change, ClinVar, Consequence, Dropped, Phenotype,
                                 Population, Report, RunInfo, SampleReport, ScoreParts, Summary,
                                 Variant)
@@ -106,6 +106,7 @@ def write_reports(config: HeronConfig, prioritised: Path, out: Path) -> str:
         for name, text in (("report.json", report.model_dump_json(indent=1)),
                            ("report.tsv", tsv.render(report)),
                            ("report.html", html.render(report, config)),
+                           ("seqr.json", seqr.render(report, config.cohort.name)),
                            ("summary.json", report.summary.model_dump_json(indent=1)),
                            ("summary.txt", summary_text)):
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=out)
