@@ -145,6 +145,7 @@ def build_report(config: HeronConfig, shard: Shard, table: pd.DataFrame, dated: 
             family_id=ind.family, affected=True,
             sex={MALE: "male", FEMALE: "female"}.get(ind.sex, "unknown"),
             phenotypes=ind.hpo)
+    _name_terms(config, reports)
     family_members = {}
     for ind in ped:
         family_members.setdefault(ind.family, []).append(ind)
@@ -217,6 +218,24 @@ def build_report(config: HeronConfig, shard: Shard, table: pd.DataFrame, dated: 
                               resources=run.resources),
                   summary=_summary(reports, changes, dropped), samples=reports,
                   dropped_since_last_run=dropped)
+
+
+def _name_terms(config: HeronConfig, reports: dict[str, SampleReport]) -> None:
+    """Fill each patient's HPO term names (the report reads better with names than ids)."""
+    terms = sorted({t for rep in reports.values() for t in rep.phenotypes})
+    if not terms:
+        return
+    try:
+        from heron.pipeline import load_hpo
+
+        ontology, _ = load_hpo(config)
+    except Exception as exc:  # names are a courtesy; a report without them is still right
+        log.warning("HPO term names unavailable: %s", exc)
+        return
+    index = ontology.resolve(terms).index
+    names = {t: str(ontology.names[i]) for t, i in zip(terms, index) if i >= 0}
+    for rep in reports.values():
+        rep.phenotype_names = {t: names[t] for t in rep.phenotypes if t in names}
 
 
 def _num(x) -> float | None:

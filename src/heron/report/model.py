@@ -94,6 +94,8 @@ class SampleReport(BaseModel):
     affected: bool
     sex: str
     phenotypes: list[str] = Field(default_factory=list)
+    phenotype_names: dict[str, str] = Field(default_factory=dict,
+                                            description="HPO id → term name")
     candidates: list[Candidate] = Field(default_factory=list)
     below_the_line: int = Field(0, description="Candidates left out by "
                                                "report.max_candidates_per_patient")
