@@ -92,7 +92,8 @@ class AlphaMissenseTable:
             unique[1:] = (key[by_tx][1:] != key[by_tx][:-1]) | \
                          (transcript[by_tx][1:] != transcript[by_tx][:-1])
             rows = by_tx[unique]
-            table.tx_key, table.tx_transcript, table.tx_score = key[rows], transcript[rows], score[rows]
+            table.tx_key, table.tx_score = key[rows], score[rows]
+            table.tx_transcript = transcript[rows]
         return table
 
     def lookup(self, keys: np.ndarray, ref, alt) -> np.ndarray:
@@ -290,7 +291,8 @@ def _check_build(genomes: set[str], build: str | None, path: Path) -> str | None
                          hint="use one build's AlphaMissense file")
     if build is not None and found and build not in found:
         raise InputError(f"the rows are {GENOMES[found.pop()]}, but {build} was asked for",
-                         path=str(path), hint=f"use AlphaMissense_{GENOMES.get(build, build)}.tsv.gz")
+                         path=str(path),
+                         hint=f"use AlphaMissense_{GENOMES.get(build, build)}.tsv.gz")
     return build or (found.pop() if found else None)
 
 

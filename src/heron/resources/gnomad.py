@@ -49,7 +49,7 @@ PRESETS: dict[str, dict[str, str]] = {
 #: Rows collected by the VCF reader before they are keyed and packed.
 CHUNK_ROWS = 1 << 20
 _HASHED = np.int64(1 << (ALLELE_BITS - 1))
-_SYMBOLIC = re.compile(r"^[ACGTNacgtn]+$")
+_PLAIN_BASES = re.compile(r"^[ACGTNacgtn]+$")
 _ARRAYS = ("key", "af", "ac", "hom", "hemi", "grpmax_af", "filter_pass",
            "allele_row", "allele_offsets", "allele_bytes")
 
@@ -176,7 +176,8 @@ class GnomadIndex:
         slot = np.minimum(np.searchsorted(self.allele_row, rows), len(self.allele_row) - 1)
         start = self.allele_offsets[slot]
         want_len = np.char.str_len(wanted)
-        equal = (self.allele_row[slot] == rows) & (self.allele_offsets[slot + 1] - start == want_len)
+        length = self.allele_offsets[slot + 1] - start
+        equal = (self.allele_row[slot] == rows) & (length == want_len)
         want_m = wanted.view(np.uint8).reshape(len(wanted), wanted.itemsize)
         # one comparison per distinct allele length: a few dozen groups, whatever the rows
         for size in np.unique(want_len[equal]):
@@ -222,7 +223,7 @@ def _ranges(table: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray
     """(left, right) bounds of each key's run in the sorted ``table``; (m,) int64 each.
 
     Unsorted keys are searched in sorted order: binary searches over a large table then walk
-    it front to back instead of missing the cache on every probe (4x faster on 1M keys)."""
+    it front to back instead of missing the cache on every probe (about 3x faster on 1M keys)."""
     if len(keys) < 2 or not (keys[1:] < keys[:-1]).any():
         return (np.searchsorted(table, keys, side="left"),
                 np.searchsorted(table, keys, side="right"))
@@ -378,7 +379,7 @@ def _chunks(records: Iterable, roles: list[str], names: dict, chunk_rows: int):
         values = [info.get(f) for f in fields]
         passed = rec.FILTER is None
         for i, alt in enumerate(alts):
-            if not _SYMBOLIC.match(alt):
+            if not _PLAIN_BASES.match(alt):
                 continue
             r, a, p = _trim(ref, alt, pos) if len(ref) > 1 and len(alt) > 1 else (ref, alt, pos)
             rows["chrom"].append(code)
