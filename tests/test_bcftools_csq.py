@@ -109,7 +109,8 @@ def _transcripts(path: Path):
     shard = read_region(path, None, build="GRCh38", info_string=["BCSQ"])
     v = shard.variants
     tx = parse_annotations(v["info.BCSQ"], shard.meta["info_descriptions"]["BCSQ"],
-                           v["vep_allele"], v["alt"], v["n_alts"])
+                           v["vep_allele"], v["alt"], v["n_alts"], chrom=v["chrom"],
+                           pos=v["pos"], ref=v["ref"])
     names = [f"{p}:{a}" for p, a in zip(v["pos"], np.char.decode(v["alt"].astype("S"), "ascii"))]
     return names, tx
 
@@ -119,7 +120,7 @@ def test_parse_annotations_reads_local_bcsq(toy, tmp_path):
     names, tx = _transcripts(out)
     for (pos, alt), term in EXPECTED.items():
         if (pos, alt) in {(410, "A"), (410, "C")}:
-            continue  # multi-allelic record without dna_change: see the xfail below
+            continue  # multi-allelic record without dna_change: tested below
         rows = tx["variant"] == names.index(f"{pos}:{alt}")
         bits = np.bitwise_or.reduce(tx["consequence"][rows])
         assert bits == BIT[term], (pos, alt, bits)  # its own ALT's entry only
@@ -130,8 +131,6 @@ def test_parse_annotations_reads_local_bcsq(toy, tmp_path):
     assert tx["biotype"][stop].tolist() == [b"protein_coding"]
 
 
-@pytest.mark.xfail(strict=True, reason="csq.py matches BCSQ entries of a split multi-allelic "
-                   "record to their ALT by dna_change, which intron/splice entries lack")
 def test_parse_annotations_keeps_shared_entries_of_multiallelic_records(toy, tmp_path):
     out = run_bcftools_csq(toy["vcf"], tmp_path / "csq.vcf.gz", gff=toy["gff"], fasta=toy["fasta"])
     names, tx = _transcripts(out)
@@ -140,8 +139,6 @@ def test_parse_annotations_keeps_shared_entries_of_multiallelic_records(toy, tmp
         assert rows.any() and (tx["consequence"][rows] & BIT["intron"]).all()
 
 
-@pytest.mark.xfail(strict=True, reason="csq.py reads a haplotype-mode '@<pos>' pointer as an "
-                   "unknown term ('other') instead of the compound consequence it points to")
 def test_parse_annotations_follows_compound_pointers(toy, tmp_path):
     out = run_bcftools_csq(toy["vcf"], tmp_path / "hap.vcf.gz", gff=toy["gff"],
                            fasta=toy["fasta"], mode="haplotype", phase="a")

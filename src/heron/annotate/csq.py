@@ -93,12 +93,16 @@ def format_fields(description: str) -> tuple[str, list[str]]:
 
 
 def parse_annotations(strings: np.ndarray, description: str, vep_allele: np.ndarray,
-                      alt: np.ndarray, n_alts: np.ndarray) -> dict[str, np.ndarray]:
+                      alt: np.ndarray, n_alts: np.ndarray, *, chrom: np.ndarray | None = None,
+                      pos: np.ndarray | None = None,
+                      ref: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Explode per-variant annotation strings into a transcripts table.
 
     strings: (n_variants,) bytes, the raw INFO value; vep_allele / alt: (n_variants,) bytes;
     n_alts: (n_variants,) int16 number of ALTs in the original record, so that entries of
-    other ALTs of a split multi-allelic record are dropped. Returns aligned (n_rows,) arrays:
+    other ALTs of a split multi-allelic record are dropped. chrom, pos, ref (n_variants,): when
+    given, bcftools' haplotype-aware ``@<pos>`` pointers are replaced by the compound
+    consequence they point to. Returns aligned (n_rows,) arrays:
     variant int32, consequence uint32, gene_symbol/gene_id/transcript/biotype/hgvsc/hgvsp
     bytes, protein_pos int32 (-1 unknown), canonical bool, mane bool, mane_id bytes (the MANE
     Select RefSeq id, b"" if none), am_score float32 and revel float32 (NaN unknown).
@@ -117,7 +121,9 @@ def parse_annotations(strings: np.ndarray, description: str, vep_allele: np.ndar
     variant = rows.index.to_numpy(np.int64)
     keep = _allele_matches(rows, kind, variant, vep_allele, alt, n_alts)
     rows = rows[keep]
-    variant = variant[keep]
+    if kind == "bcsq" and "consequence" in rows:
+        rows = _follow_pointers(rows, chrom, pos, ref, alt)
+    variant = rows.index.to_numpy(np.int64)
     n = len(rows)
 
     def text(col: str) -> np.ndarray:
@@ -156,6 +162,32 @@ def parse_annotations(strings: np.ndarray, description: str, vep_allele: np.ndar
     }
 
 
+def _follow_pointers(rows: pd.DataFrame, chrom, pos, ref, alt) -> pd.DataFrame:
+    """bcftools csq writes a compound consequence once, at one variant, and ``@<pos>`` at the
+    others: give each pointing variant the entries at <pos> whose DNA change names it."""
+    pointer = rows["consequence"].str.startswith("@")
+    if not pointer.any():
+        return rows
+    entries = rows[~pointer]
+    if pos is None or chrom is None or ref is None:
+        return entries
+    ptr = rows[pointer]
+    v = ptr.index.to_numpy(np.int64)
+    sites = pd.DataFrame({"target": np.arange(len(pos)), "chrom": np.asarray(chrom),
+                          "pos": np.asarray(pos)})
+    wanted = pd.DataFrame({"variant": v, "chrom": np.asarray(chrom)[v],
+                           "pos": pd.to_numeric(ptr["consequence"].str[1:],
+                                                errors="coerce").to_numpy(),
+                           "change": [f"{p}{r}>{a}" for p, r, a in zip(
+                               np.asarray(pos)[v], np.char.decode(np.asarray(ref, "S")[v]),
+                               np.char.decode(np.asarray(alt, "S")[v]))]})
+    pairs = wanted.merge(sites, on=["chrom", "pos"])
+    targets = entries.assign(target=entries.index.to_numpy()).merge(pairs, on="target")
+    hit = [c in h.split("+") for c, h in zip(targets["change"], targets["hgvsc"])]
+    copied = targets[hit].set_index("variant")[entries.columns]
+    return pd.concat([entries, copied]).sort_index(kind="stable")
+
+
 def _allele_matches(rows: pd.DataFrame, kind: str, variant: np.ndarray, vep_allele, alt,
                     n_alts) -> np.ndarray:
     """Mask of entries that belong to this ALT of a split record."""
@@ -165,7 +197,8 @@ def _allele_matches(rows: pd.DataFrame, kind: str, variant: np.ndarray, vep_alle
             # bcftools writes e.g. 3106T>C; the ALT is the text after '>'
             alts = np.char.decode(np.asarray(alt, dtype="S")[variant], "utf-8")
             tail = rows["hgvsc"].str.extract(r">([ACGTN]+)$")[0].fillna("").to_numpy(str)
-            return single | (tail == alts)
+            # intron and splice entries carry no DNA change: they hold for every ALT
+            return single | (tail == alts) | (tail == "")
         return single
     allele = rows["allele"].to_numpy(str)
     want_vep = np.char.decode(np.asarray(vep_allele, dtype="S")[variant], "utf-8")

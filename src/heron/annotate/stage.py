@@ -36,7 +36,8 @@ def annotate_shard(shard: Shard, config: HeronConfig, clinvar=None) -> Shard:
     descriptions = shard.meta.get("info_descriptions", {})
     if f"info.{field}" in v:
         out_tx = parse_annotations(v[f"info.{field}"], descriptions.get(field, ""),
-                                   v["vep_allele"], v["alt"], v["n_alts"])
+                                   v["vep_allele"], v["alt"], v["n_alts"], chrom=v["chrom"],
+                                   pos=v["pos"], ref=v["ref"])
     else:
         raise InputError(f"the VCF has no INFO/{field} consequence field",
                          path=", ".join(shard.meta.get("sources", [])),
