@@ -33,16 +33,16 @@ def cmd_ingest(args) -> None:
     ingest(_config(args), args.region, Path(args.out))
 
 
-def cmd_clinvar(args) -> None:
-    from heron.pipeline import prepare_clinvar
+def cmd_knowledge(args) -> None:
+    from heron.pipeline import prepare_knowledge
 
-    prepare_clinvar(_config(args), Path(args.out))
+    prepare_knowledge(_config(args), Path(args.out))
 
 
 def cmd_annotate(args) -> None:
     from heron.pipeline import annotate
 
-    annotate(_config(args), Path(args.store), Path(args.clinvar), Path(args.out))
+    annotate(_config(args), Path(args.store), Path(args.knowledge), Path(args.out))
 
 
 def cmd_genes(args) -> None:
@@ -55,7 +55,7 @@ def cmd_classify(args) -> None:
     from heron.pipeline import classify
 
     classify(_config(args), Path(args.store), Path(args.annotation), Path(args.genes),
-             Path(args.clinvar), Path(args.out))
+             Path(args.knowledge), Path(args.out))
 
 
 def cmd_prioritise(args) -> None:
@@ -164,15 +164,16 @@ def build_parser() -> argparse.ArgumentParser:
     add("plan", cmd_plan, "list the region shards of the cohort (JSON)", config, out)
     add("ingest", cmd_ingest, "read one region of the cohort VCFs into a shard", config, out,
         (("--region",), dict(required=True, help="CONTIG, CONTIG:START-END or * (whole file)")))
-    add("clinvar", cmd_clinvar, "ClinVar table and PM5 index for the run", config, out)
+    add("knowledge", cmd_knowledge, "ClinVar (table, PM5 index), gnomAD and AlphaMissense "
+        "indexes for the run", config, out)
     add("annotate", cmd_annotate, "consequences, ClinVar and frequencies for a shard", config,
         out, (("--store",), dict(required=True, help="shard folder from ingest")),
-        (("--clinvar",), dict(required=True, help="folder from `heron clinvar`")))
+        (("--knowledge",), dict(required=True, help="folder from `heron knowledge`")))
     add("genes", cmd_genes, "every patient's gene set from panels, HPO terms and gene lists",
         config, out)
     add("classify", cmd_classify, "rows, pre-filters, categories and frequency filters", config,
         out, (("--store",), dict(required=True)), (("--annotation",), dict(required=True)),
-        (("--genes",), dict(required=True)), (("--clinvar",), dict(required=True)))
+        (("--genes",), dict(required=True)), (("--knowledge",), dict(required=True)))
     add("prioritise", cmd_prioritise, "inheritance models, phenotype and ranking", config, out,
         (("--classified",), dict(required=True, nargs="+")), (("--genes",), dict(required=True)))
     add("report", cmd_report, "history and the JSON, TSV and HTML reports", config, out,

@@ -64,15 +64,36 @@ class IngestConfig(_Section):
                     "ALT after splitting). Missing values become NaN.")
     info_string: list[str] = Field(default_factory=lambda: ["SpliceAI"],
                                    description="String INFO fields kept per variant.")
+    gff3: str | None = Field(None, description="Ensembl GFF3 gene models. When given (with "
+                             "cohort.reference_fasta), consequences are computed with bcftools "
+                             "csq before ingest and read from BCSQ.")
+    csq_mode: Literal["local", "haplotype"] = Field(
+        "local", description="bcftools csq: each variant on its own (local), or phased "
+                             "haplotypes combined (haplotype; needs phased genotypes).")
 
 
-class GnomadFields(_Section):
-    """Names of the INFO fields that carry gnomAD values when the VCF was annotated upstream."""
+class GnomadConfig(_Section):
+    """gnomAD frequencies: from INFO fields written upstream, or from gnomAD sites VCFs."""
 
-    af: str = Field("gnomad_AF", description="Allele frequency (joint exome+genome).")
-    ac: str = Field("gnomad_AC", description="Allele count.")
-    homozygotes: str = Field("gnomad_nhomalt", description="Number of homozygous individuals.")
-    hemizygotes: str = Field("gnomad_nhemi", description="Number of hemizygous (XY) individuals.")
+    af: str = Field("gnomad_AF", description="INFO field: allele frequency (joint "
+                    "exome+genome).")
+    ac: str = Field("gnomad_AC", description="INFO field: allele count.")
+    homozygotes: str = Field("gnomad_nhomalt", description="INFO field: number of homozygous "
+                             "individuals.")
+    hemizygotes: str = Field("gnomad_nhemi", description="INFO field: number of hemizygous (XY) "
+                             "individuals.")
+    vcfs: list[str] = Field(default_factory=list, description="gnomAD sites VCFs (any subset, "
+                            "e.g. one per chromosome). When given, frequencies come from an "
+                            "index built from them once per run, not from INFO.")
+    preset: Literal["v4", "v2"] = Field("v4", description="INFO names inside the gnomAD sites "
+                                        "VCFs: v4 (v4.1 joint, GRCh38) or v2 (v2.1.1, GRCh37).")
+
+
+class AlphaMissenseConfig(_Section):
+    """AlphaMissense scores, when the VCF's CSQ carries none."""
+
+    tsv: str | None = Field(None, description="AlphaMissense_hg38.tsv.gz (or hg19); scores fill "
+                            "missense transcripts without an am_pathogenicity in CSQ.")
 
 
 class ClinVarConfig(_Section):
@@ -145,7 +166,8 @@ class ResourcesConfig(_Section):
         description="Genes kept for a patient only when on a phenotype-matched or forced panel.")
     new_gene_months: int = Field(24, ge=0, description="A gene that turned green within this many "
                                  "months is 'new' (ClinVar 0-star variants in it become primary).")
-    gnomad: GnomadFields = Field(default_factory=GnomadFields)
+    gnomad: GnomadConfig = Field(default_factory=GnomadConfig)
+    alphamissense: AlphaMissenseConfig = Field(default_factory=AlphaMissenseConfig)
     max_age_days: int = Field(62, ge=1, description="Warn when a snapshot is older than this.")
     download: DownloadConfig = Field(default_factory=DownloadConfig)
 
@@ -368,6 +390,9 @@ class HeronConfig(_Section):
         for key in ("vcf", "submission_summary", "variant_summary"):
             r["clinvar"][key] = fix(r["clinvar"][key])
         r["panelapp"]["snapshot"] = fix(r["panelapp"]["snapshot"])
+        r["gnomad"]["vcfs"] = [fix(p) for p in self.resources.gnomad.vcfs]
+        r["alphamissense"]["tsv"] = fix(r["alphamissense"]["tsv"])
+        data["ingest"]["gff3"] = fix(data["ingest"]["gff3"])
         r["gene_lists"] = [fix(p) for p in self.resources.gene_lists]
         if self.phenotype.hpo_dir:
             data["phenotype"]["hpo_dir"] = fix(self.phenotype.hpo_dir)

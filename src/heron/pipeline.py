@@ -78,7 +78,7 @@ def ingest(config: HeronConfig, region: str, out: Path) -> Path:
 
     wanted = Region.parse(region)
     fields = dict(info_float=config.ingest.info_float,
-                  info_string=config.ingest.info_string + [config.ingest.csq_field])
+                  info_string=config.ingest.info_string + [csq_field(config)])
     shards = []
     with tempfile.TemporaryDirectory(prefix="heron-norm-") as tmp:
         for i, path in enumerate(config.cohort.vcfs):
@@ -86,8 +86,30 @@ def ingest(config: HeronConfig, region: str, out: Path) -> Path:
             if config.cohort.reference_fasta:
                 path, local = left_align(path, local, config.cohort.reference_fasta,
                                          Path(tmp) / f"{i}.vcf.gz"), None
+            if config.ingest.gff3:
+                path = compute_consequences(config, path, local, Path(tmp) / f"{i}.csq.vcf.gz")
+                local = None
             shards.append(read_region(path, local, build=config.cohort.genome_build, **fields))
     return merge_shards(shards).save(out)
+
+
+def csq_field(config: HeronConfig) -> str:
+    """The INFO field consequences are read from (BCSQ when heron computes them)."""
+    return "BCSQ" if config.ingest.gff3 else config.ingest.csq_field
+
+
+def compute_consequences(config: HeronConfig, vcf: str, region, out: Path) -> str:
+    """One region of a VCF annotated by bcftools csq with the configured GFF3 and FASTA."""
+    from heron.annotate.bcftools_csq import run_bcftools_csq
+
+    if not config.cohort.reference_fasta:
+        raise InputError("ingest.gff3 needs cohort.reference_fasta (bcftools csq reads the "
+                         "reference sequence)", hint="set cohort.reference_fasta")
+    run_bcftools_csq(vcf, out, gff=config.ingest.gff3, fasta=config.cohort.reference_fasta,
+                     region=None if region is None or region.contig == "*" else str(region),
+                     mode=config.ingest.csq_mode, phase="a" if config.ingest.csq_mode ==
+                     "haplotype" else "r")
+    return str(out)
 
 
 def left_align(vcf: str, region, fasta: str, out: Path) -> str:
@@ -126,10 +148,32 @@ def _region_in_file(path: str, region, open_vcf):
 
 # -- annotate ---------------------------------------------------------------------------------
 
+def prepare_knowledge(config: HeronConfig, out: Path) -> Path:
+    """Every reference source as arrays, built once per run so that each shard job loads
+    them in milliseconds: ``out/clinvar`` (table and PM5 index), and when configured
+    ``out/gnomad`` (index of the gnomAD sites VCFs) and ``out/alphamissense``."""
+    prepare_clinvar(config, out / "clinvar")
+    g = config.resources.gnomad
+    if g.vcfs:
+        from heron.resources.gnomad import build_gnomad_index
+
+        for path in g.vcfs:
+            check_resource(path, config)
+        build_gnomad_index(g.vcfs, fields=g.preset,
+                           build=config.cohort.genome_build).save(out / "gnomad")
+    if config.resources.alphamissense.tsv:
+        from heron.resources.alphamissense import read_alphamissense
+
+        check_resource(config.resources.alphamissense.tsv, config)
+        read_alphamissense(config.resources.alphamissense.tsv, config.cohort.genome_build,
+                           per_transcript=True).save(out / "alphamissense")
+    return out
+
+
 def prepare_clinvar(config: HeronConfig, out: Path) -> Path:
     """ClinVar as arrays for the run: the table (re-summarised from the tab-delimited files
     when given, else from the VCF) and the PM5 index, saved under ``out/table`` and
-    ``out/pm5`` so that every shard job loads them in milliseconds."""
+    ``out/pm5``."""
     import datetime as _dt
 
     from heron.resources.clinvar import (Pm5Index, load_clinvar_tables, pm5_from_csq,
@@ -165,19 +209,26 @@ def prepare_clinvar(config: HeronConfig, out: Path) -> Path:
     return out
 
 
-def load_clinvar(folder: Path):
-    """(ClinVarTable, Pm5Index) saved by :func:`prepare_clinvar`."""
+def load_clinvar(knowledge: Path):
+    """(ClinVarTable, Pm5Index) saved by :func:`prepare_knowledge`."""
     from heron.resources.clinvar import ClinVarTable, Pm5Index
 
+    folder = knowledge / "clinvar"
     return ClinVarTable.load(folder / "table"), Pm5Index.load(folder / "pm5")
 
 
-def annotate(config: HeronConfig, store: Path, clinvar: Path, out: Path) -> Path:
+def annotate(config: HeronConfig, store: Path, knowledge: Path, out: Path) -> Path:
     from heron.annotate.stage import annotate_shard
+    from heron.resources.alphamissense import AlphaMissenseTable
+    from heron.resources.gnomad import GnomadIndex
 
     shard = Shard.load(store, mmap=True, tables=("variants",))
-    table, _ = load_clinvar(clinvar)
-    return annotate_shard(shard, config, table).save(out)
+    table, _ = load_clinvar(knowledge)
+    gnomad = GnomadIndex.load(knowledge / "gnomad", mmap=True) \
+        if (knowledge / "gnomad").exists() else None
+    am = AlphaMissenseTable.load(knowledge / "alphamissense") \
+        if (knowledge / "alphamissense").exists() else None
+    return annotate_shard(shard, config, table, gnomad=gnomad, alphamissense=am).save(out)
 
 
 # -- genes --------------------------------------------------------------------------------------
@@ -260,7 +311,7 @@ def build_genes(config: HeronConfig, out: Path) -> Path:
 
 # -- classify -----------------------------------------------------------------------------------
 
-def classify(config: HeronConfig, store: Path, annotation: Path, genes: Path, clinvar: Path,
+def classify(config: HeronConfig, store: Path, annotation: Path, genes: Path, knowledge: Path,
              out: Path) -> Path:
     from heron.annotate.stage import combine
     from heron.classify.genes import GeneSet
@@ -268,7 +319,7 @@ def classify(config: HeronConfig, store: Path, annotation: Path, genes: Path, cl
 
     shard = combine(Shard.load(store, mmap=True), Shard.load(annotation))
     gene_set = GeneSet.from_json(genes)
-    _, pm5 = load_clinvar(clinvar)
+    _, pm5 = load_clinvar(knowledge)
     return classify_shard(shard, gene_set, config, pm5_index=pm5).save(out)
 
 
@@ -437,15 +488,15 @@ def run_local(config: HeronConfig) -> Path:
 
     work = Path(config.work_dir) / config.cohort.name
     results = Path(config.results_dir) / config.cohort.name
-    prepare_clinvar(config, work / "clinvar")
+    prepare_knowledge(config, work / "knowledge")
     build_genes(config, work / "genes.json")
     classified = []
     for region in plan_shards(config):
         name = region.replace(":", "_")
         ingest(config, region, work / "store" / name)
-        annotate(config, work / "store" / name, work / "clinvar", work / "annotation" / name)
+        annotate(config, work / "store" / name, work / "knowledge", work / "annotation" / name)
         classify(config, work / "store" / name, work / "annotation" / name,
-                 work / "genes.json", work / "clinvar", work / "classified" / name)
+                 work / "genes.json", work / "knowledge", work / "classified" / name)
         classified.append(work / "classified" / name)
     prioritise(config, classified, work / "genes.json", work / "prioritised")
     write_reports(config, work / "prioritised", results)

@@ -1,18 +1,19 @@
-rule clinvar:
-    """ClinVar as arrays for the run: the (re-summarised) table and the PM5 index."""
+rule knowledge:
+    """Reference sources as arrays for the run: ClinVar table and PM5 index, gnomAD and
+    AlphaMissense indexes when configured."""
     input:
         config=HERON_CONFIG,
-        sources=CLINVAR_SOURCES,
+        sources=KNOWLEDGE_SOURCES,
     output:
-        directory(WORK / "clinvar"),
+        directory(WORK / "knowledge"),
     threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
     log:
-        WORK / "logs" / "clinvar.log",
+        WORK / "logs" / "knowledge.log",
     shell:
-        "heron clinvar --config {input.config} --out {output} 2> {log}"
+        "heron knowledge --config {input.config} --out {output} 2> {log}"
 
 
 rule annotate:
@@ -20,7 +21,7 @@ rule annotate:
     input:
         config=HERON_CONFIG,
         store=WORK / "store" / "{shard}",
-        clinvar=WORK / "clinvar",
+        knowledge=WORK / "knowledge",
     output:
         directory(WORK / "annotation" / "{shard}"),
     threads: 1
@@ -30,7 +31,7 @@ rule annotate:
     log:
         WORK / "logs" / "annotate" / "{shard}.log",
     shell:
-        "heron annotate --config {input.config} --store {input.store} --clinvar {input.clinvar} "
+        "heron annotate --config {input.config} --store {input.store} --knowledge {input.knowledge} "
         "--out {output} 2> {log}"
 
 

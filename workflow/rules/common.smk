@@ -25,10 +25,14 @@ if not HERON_CONFIG.exists() or HERON_CONFIG.read_text() != _text:
 _settings = HeronConfig.model_validate(config).resolve(Path.cwd())
 REGIONS = {r.replace(":", "_"): r for r in plan_shards(_settings)}
 SHARDS = sorted(REGIONS)
-_c = _settings.resources.clinvar
-CLINVAR_SOURCES = [p for p in (_c.vcf, _c.submission_summary, _c.variant_summary) if p]
+_r = _settings.resources
+KNOWLEDGE_SOURCES = [p for p in (_r.clinvar.vcf, _r.clinvar.submission_summary,
+                                 _r.clinvar.variant_summary, _r.alphamissense.tsv,
+                                 *_r.gnomad.vcfs) if p]
 GENE_SOURCES = [p for p in [_settings.resources.panelapp.snapshot, _settings.cohort.pedigree,
                             *_settings.resources.gene_lists, *_settings.cohort.phenopackets] if p]
+INGEST_SOURCES = [p for p in (*_settings.cohort.vcfs, _settings.cohort.reference_fasta,
+                              _settings.ingest.gff3) if p]
 REPORTS = [RESULTS / "report.json", RESULTS / "report.tsv", RESULTS / "report.html"]
 
 

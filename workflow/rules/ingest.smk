@@ -2,7 +2,7 @@ rule ingest:
     """One region of every cohort VCF into a columnar shard."""
     input:
         config=HERON_CONFIG,
-        vcfs=_settings.cohort.vcfs,
+        sources=INGEST_SOURCES,
     output:
         directory(WORK / "store" / "{shard}"),
     params:

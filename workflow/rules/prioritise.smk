@@ -5,7 +5,7 @@ rule classify:
         store=WORK / "store" / "{shard}",
         annotation=WORK / "annotation" / "{shard}",
         genes=WORK / "genes.json",
-        clinvar=WORK / "clinvar",
+        knowledge=WORK / "knowledge",
     output:
         directory(WORK / "classified" / "{shard}"),
     threads: 1
@@ -16,7 +16,7 @@ rule classify:
         WORK / "logs" / "classify" / "{shard}.log",
     shell:
         "heron classify --config {input.config} --store {input.store} "
-        "--annotation {input.annotation} --genes {input.genes} --clinvar {input.clinvar} "
+        "--annotation {input.annotation} --genes {input.genes} --knowledge {input.knowledge} "
         "--out {output} 2> {log}"
 
 

@@ -21,17 +21,20 @@ CLINVAR_NONE = -1
 CLINVAR_PLP, CLINVAR_BLB = int(ClinSig.PATHOGENIC), int(ClinSig.BENIGN)
 
 
-def annotate_shard(shard: Shard, config: HeronConfig, clinvar=None) -> Shard:
+def annotate_shard(shard: Shard, config: HeronConfig, clinvar=None, *, gnomad=None,
+                   alphamissense=None) -> Shard:
     """Annotation arrays for every variant of ``shard``.
 
     Adds (n_variants,) arrays: ann.clinvar int8 (ClinSig, -1 absent), ann.clinvar_stars int8,
     ann.clinvar_id int64 (allele id, -1), ann.gnomad_af / _ac / _hom / _hemi float32 (NaN =
     absent from gnomAD), ann.spliceai float32 (NaN = not scored); and the transcripts table.
-    ``clinvar`` is a heron.resources.clinvar.ClinVarTable or None.
+    ``clinvar`` is a heron.resources.clinvar.ClinVarTable or None; ``gnomad`` a
+    heron.resources.gnomad.GnomadIndex (frequencies then come from it instead of INFO);
+    ``alphamissense`` an AlphaMissenseTable filling transcripts that CSQ left unscored.
     """
     v = shard.variants
     n = shard.n_variants
-    field = config.ingest.csq_field
+    field = "BCSQ" if config.ingest.gff3 else config.ingest.csq_field
     out: dict[str, np.ndarray] = {"key": v["key"]}
     descriptions = shard.meta.get("info_descriptions", {})
     if f"info.{field}" in v:
@@ -43,10 +46,23 @@ def annotate_shard(shard: Shard, config: HeronConfig, clinvar=None) -> Shard:
                          path=", ".join(shard.meta.get("sources", [])),
                          hint="annotate the VCF with VEP (CSQ), bcftools csq (BCSQ) or snpEff "
                               "(ANN) and set ingest.csq_field")
-    gnomad = config.resources.gnomad
-    for name, info in (("af", gnomad.af), ("ac", gnomad.ac), ("hom", gnomad.homozygotes),
-                       ("hemi", gnomad.hemizygotes)):
-        out[f"ann.gnomad_{name}"] = v.get(f"info.{info}", np.full(n, np.nan, np.float32))
+    if gnomad is not None:
+        joined = gnomad.join(v["key"], v["ref"], v["alt"])
+        out["ann.gnomad_af"] = joined["af"].astype(np.float32)
+        for name in ("ac", "hom", "hemi"):
+            values = joined[name].astype(np.float32)
+            out[f"ann.gnomad_{name}"] = np.where(values < 0, np.nan, values).astype(np.float32)
+    else:
+        names = config.resources.gnomad
+        for name, info in (("af", names.af), ("ac", names.ac), ("hom", names.homozygotes),
+                           ("hemi", names.hemizygotes)):
+            out[f"ann.gnomad_{name}"] = v.get(f"info.{info}", np.full(n, np.nan, np.float32))
+    if alphamissense is not None and len(out_tx["variant"]):
+        t_var = out_tx["variant"]
+        scores = alphamissense.transcript_scores(v["key"][t_var], v["ref"][t_var],
+                                                 v["alt"][t_var], out_tx["transcript"])
+        gap = np.isnan(out_tx["am_score"])
+        out_tx["am_score"] = np.where(gap, scores, out_tx["am_score"]).astype(np.float32)
     if "info.SpliceAI" in v:
         out["ann.spliceai"] = spliceai_max(v["info.SpliceAI"], v["vep_allele"], v["alt"],
                                            v["n_alts"])
