@@ -13,7 +13,7 @@ from benchmarks.performance.__main__ import main
 from benchmarks.performance.cohort import simulate_calls, simulate_sites
 from benchmarks.performance.genes import synthetic_genes
 
-HERON_STAGES = ("heron_ingest", "heron_clinvar", "heron_annotate", "heron_genes",
+HERON_STAGES = ("heron_ingest", "heron_knowledge", "heron_annotate", "heron_genes",
                 "heron_classify", "heron_prioritise", "heron_report")
 
 

@@ -50,8 +50,13 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     vcf, config, gen_seconds = _cohort(args)
     run = Run()
-    time_readers(run, vcf, args.out)
-    time_heron(run, config.parent, config, args.sharding)
+    failed = False
+    try:
+        time_readers(run, vcf, args.out)
+        time_heron(run, config.parent, config, args.sharding)
+    except RuntimeError as exc:  # keep the figures measured so far
+        run.notes["error"] = str(exc)
+        failed = True
     cohort = {"samples": args.samples, "variants": args.variants, "seed": args.seed,
               "vcf_mb": round(vcf.stat().st_size / 1e6, 1), "sharding": args.sharding,
               "generate_seconds": gen_seconds}
@@ -59,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "result.json").write_text(json.dumps(result, indent=1) + "\n")
     (args.out / "result.md").write_text(result_markdown(result))
     sys.stdout.write(result_markdown(result))
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@
   decompress  BGZF-decompress the whole file (htslib through pysam) and drop the text;
   cyvcf2      a bare cyvcf2 loop filling GT (alt-allele count of the first ALT), AD ref/alt,
               DP and GQ into (records, samples) numpy matrices;
-  fastparse   heron.ingest.fastparse over the decompressed text, the same five matrices.
+  fastparse   heron.ingest.fastparse over the decompressed text, the same five matrices
+              (block by block: memory of one 16 MB block of text).
 Prints one JSON line: records and a checksum of the matrices (so the work cannot be skipped).
 """
 
@@ -58,13 +59,16 @@ def cyvcf2_matrices(path: str, chunk: int = 4096) -> dict:
 
 
 def fastparse_matrices(path: str) -> dict:
-    """The same matrices from heron.ingest.fastparse (every ALT row, not only the first)."""
-    from heron.ingest.fastparse import read_calls
+    """The same matrices from heron.ingest.fastparse (every ALT row), block by block."""
+    from heron.ingest.fastparse import iter_blocks
 
-    parsed = read_calls(path)
-    sums = [parsed.calls[k].sum(dtype=np.int64) for k in ("gt", "ad_ref", "ad_alt", "dp", "gq")]
-    return {"rows": len(parsed.record), "fallback_records": parsed.fallback,
-            "checksum": [int(s) for s in sums]}
+    rows, fallback, sums = 0, 0, np.zeros(5, np.int64)
+    for part in iter_blocks(path):
+        rows += len(part.record)
+        fallback += part.fallback
+        sums += [part.calls[k].sum(dtype=np.int64)
+                 for k in ("gt", "ad_ref", "ad_alt", "dp", "gq")]
+    return {"rows": rows, "fallback_records": fallback, "checksum": sums.tolist()}
 
 
 MODES = {"decompress": decompress, "cyvcf2": cyvcf2_matrices, "fastparse": fastparse_matrices}

@@ -4,7 +4,7 @@ Wall time comes from a monotonic clock around the child; peak RSS from the child
 rusage (``os.wait4``), so a figure never mixes in the harness or an earlier child. heron runs
 as its real CLI with the cohort's config, stage by stage as the workflow calls it: ``plan``,
 then ``ingest`` per region (``sharding="plan"``; or once over the whole file with
-``sharding="whole"``), ``clinvar``, ``annotate`` per shard, ``genes``, ``classify`` per
+``sharding="whole"``), ``knowledge``, ``annotate`` per shard, ``genes``, ``classify`` per
 shard, ``prioritise``, ``report``. A stage's time is the sum over its jobs (one core), its RSS
 the largest job's. The reanalysis is everything after ingest.
 """
@@ -29,7 +29,7 @@ BCFTOOLS_FILTER = ('(INFO/gnomad_AF<0.01 || INFO/gnomad_AF=".") && INFO/CSQ~"sto
                    'inframe"')
 _REPO = Path(__file__).resolve().parents[2]
 _GNU_TIME = "/usr/bin/time" if Path("/usr/bin/time").exists() else None
-REANALYSIS = ("heron_clinvar", "heron_annotate", "heron_genes", "heron_classify",
+REANALYSIS = ("heron_knowledge", "heron_annotate", "heron_genes", "heron_classify",
               "heron_prioritise", "heron_report")
 
 
@@ -146,19 +146,19 @@ def time_heron(run: Run, cohort: Path, config: Path, sharding: str) -> None:
     for region, shard in zip(regions, shards):
         _timed(run, "heron_ingest", heron + ["ingest", *cfg, "--region", region, "--out",
                                              str(work / "store" / shard)], cohort)
-    clinvar = work / "clinvar"
-    _timed(run, "heron_clinvar", heron + ["clinvar", *cfg, "--out", str(clinvar)], cohort)
+    knowledge = work / "knowledge"
+    _timed(run, "heron_knowledge", heron + ["knowledge", *cfg, "--out", str(knowledge)], cohort)
     for shard in shards:
         _timed(run, "heron_annotate", heron + ["annotate", *cfg, "--store",
-                                               str(work / "store" / shard), "--clinvar",
-                                               str(clinvar), "--out",
+                                               str(work / "store" / shard), "--knowledge",
+                                               str(knowledge), "--out",
                                                str(work / "annotation" / shard)], cohort)
     genes = work / "genes.json"
     _timed(run, "heron_genes", heron + ["genes", *cfg, "--out", str(genes)], cohort)
     for shard in shards:
         _timed(run, "heron_classify", heron + [
             "classify", *cfg, "--store", str(work / "store" / shard), "--annotation",
-            str(work / "annotation" / shard), "--genes", str(genes), "--clinvar", str(clinvar),
+            str(work / "annotation" / shard), "--genes", str(genes), "--knowledge", str(knowledge),
             "--out", str(work / "classified" / shard)], cohort)
     _timed(run, "heron_prioritise", heron + [
         "prioritise", *cfg, "--classified", *[str(work / "classified" / s) for s in shards],
@@ -245,4 +245,6 @@ def result_markdown(result: dict) -> str:
               for k, v in result["ratios"].items()]
     for name, why in result["skipped"].items():
         lines.append(f"\nSkipped {name}: {why}")
+    if "error" in result["notes"]:
+        lines.append(f"\nStopped early: {result['notes']['error']}")
     return "\n".join(lines) + "\n"

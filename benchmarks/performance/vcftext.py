@@ -3,7 +3,7 @@
 Every FORMAT cell is laid out in a fixed-width byte matrix (one row per call, one slot per
 piece: GT, AD values, DP, GQ, separator) with a mask of the bytes that exist; ``matrix[mask]``
 is then the calls' text in file order. The per-record columns (CHROM..FORMAT) are built with
-elementwise string operations over the chunk, and the two are interleaved with index arrays.
+elementwise string operations over the chunk, and the two are joined record by record.
 """
 
 from __future__ import annotations
@@ -234,16 +234,14 @@ def site_columns(sites: Sites, rows: slice, calls: Calls, csq: np.ndarray) -> np
 
 
 def interleave(prefix: np.ndarray, body: np.ndarray, body_len: np.ndarray) -> bytes:
-    """Records' text: prefix[i] followed by its slice of ``body`` (lengths ``body_len``)."""
-    head = np.frombuffer("".join(prefix.tolist()).encode("ascii"), np.uint8)
-    head_len = np.array([len(p) for p in prefix.tolist()])
-    total = head_len + body_len
-    start = np.concatenate([[0], np.cumsum(total)[:-1]])
-    out = np.empty(int(total.sum()), np.uint8)
-    row = np.repeat(np.arange(len(prefix)), head_len)
-    out[np.arange(len(head)) - np.repeat(np.cumsum(head_len) - head_len, head_len)
-        + start[row]] = head
-    row = np.repeat(np.arange(len(prefix)), body_len)
-    out[np.arange(len(body)) - np.repeat(np.cumsum(body_len) - body_len, body_len)
-        + start[row] + head_len[row]] = body
-    return out.tobytes()
+    """Records' text: prefix[i] followed by its slice of ``body`` (lengths ``body_len``).
+
+    One join over two byte strings per record (the calls inside are already one block).
+    """
+    text = body.tobytes()
+    ends = np.cumsum(body_len).tolist()
+    starts = [0, *ends[:-1]]
+    parts = []
+    for head, start, end in zip(prefix.tolist(), starts, ends):
+        parts += (head.encode("ascii"), text[start:end])
+    return b"".join(parts)

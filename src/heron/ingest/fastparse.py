@@ -485,36 +485,42 @@ def _header(path: Path) -> str:
     return "\n".join(lines)
 
 
-def read_calls(path: str | Path, samples: list[str] | None = None,
-               block_bytes: int = BLOCK_BYTES) -> ParsedCalls:
-    """Every record of a whole VCF (bgzipped or plain) through the compiled reader.
+def iter_blocks(path: str | Path, samples: list[str] | None = None,
+                block_bytes: int = BLOCK_BYTES):
+    """ParsedCalls of a whole VCF (bgzipped or plain), one per block of ~``block_bytes`` of
+    text; ``record`` numbers count from the start of the file. Memory stays at one block.
 
-    Raises Unsupported when the header types rule the reader out; FALLBACK records are
-    listed in the result (``line``) for the caller to read with cyvcf2.
+    Raises Unsupported when the header types rule the reader out.
     """
     path = Path(path)
     header = _header(path)
     present = format_fields(header)
     header_samples = header.rsplit("\n", 1)[-1].split("\t")[9:]
     dest = sample_columns(header_samples, samples)
-    parts, offset = [], 0
+    names = samples if samples is not None else header_samples
+    offset = 0
     for block in _blocks(path, block_bytes):
         part = parse_text(np.frombuffer(block, np.uint8), dest, present, offset)
+        part.samples = names
         offset += len(part.status)
-        parts.append(part)
-    names = list(CALL_FIELDS)
+        yield part
+
+
+def read_calls(path: str | Path, samples: list[str] | None = None,
+               block_bytes: int = BLOCK_BYTES) -> ParsedCalls:
+    """Every record of a whole VCF through the compiled reader, as one ParsedCalls.
+
+    FALLBACK records are listed in the result (``line``) for the caller to read with cyvcf2.
+    """
+    parts = list(iter_blocks(path, samples, block_bytes))
     if not parts:
-        n = int((dest >= 0).sum())
-        parts = [ParsedCalls([], np.zeros(0, np.int64), np.zeros(0, np.int16),
-                             np.zeros(0, np.int32), np.zeros(0, np.int32),
-                             {k: np.zeros((0, n), CALL_FIELDS[k]) for k in names},
-                             np.zeros(0, np.int8), np.zeros(0, np.int16),
-                             np.zeros(0, object), np.zeros(0, object))]
+        return parse_text(np.frombuffer(b"\n", np.uint8), sample_columns(
+            _header(Path(path)).rsplit("\n", 1)[-1].split("\t")[9:], samples),
+            np.zeros(len(FIELDS), np.int64))
     cat = np.concatenate
     return ParsedCalls(
-        samples if samples is not None else header_samples,
-        cat([p.record for p in parts]), cat([p.alt_index for p in parts]),
+        parts[0].samples, cat([p.record for p in parts]), cat([p.alt_index for p in parts]),
         cat([p.ac for p in parts]), cat([p.an for p in parts]),
-        {k: cat([p.calls[k] for p in parts]) for k in names},
+        {k: cat([p.calls[k] for p in parts]) for k in CALL_FIELDS},
         cat([p.status for p in parts]), cat([p.n_alts for p in parts]),
         cat([p.site for p in parts]), cat([p.line for p in parts]))
