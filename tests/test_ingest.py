@@ -218,3 +218,14 @@ def test_left_alignment_with_a_reference(vcf_fixture, tmp_path):
     plain = HeronConfig.model_validate({"cohort": {"vcfs": [str(vcf_fixture("left_align.vcf"))]}})
     shard = Shard.load(ingest(plain, "chr1", tmp_path / "plain"))
     assert int(shard.variants["pos"][0]) == 48
+
+
+def test_requested_sample_order_is_kept(vcf_fixture):
+    path = vcf_fixture("multiallelic.vcf")
+    shard = read_region(path, None, build="GRCh38", samples=["S3", "S1"])
+    assert shard.samples == ["S3", "S1"]
+    c = row(shard, 1000, "A", "C")
+    assert shard.calls["gt"][c].tolist() == [2, 1]
+    assert shard.calls["ad_alt"][c].tolist() == [20, 12]
+    with pytest.raises(InputError, match="samples not in the VCF: S9"):
+        read_region(path, None, build="GRCh38", samples=["S9"])

@@ -183,9 +183,14 @@ def read_region(path: str | Path, region: Region | None, *, build: str,
     vcf = open_vcf(path)
     check_build(path, vcf, build)
     vcf_samples = list(vcf.samples)
+    order = None
     if samples is not None and samples != vcf_samples:
+        missing = [s for s in samples if s not in vcf_samples]
+        if missing:
+            raise InputError(f"samples not in the VCF: {', '.join(missing[:5])}", path=str(path))
         vcf.set_samples(samples)
-        vcf_samples = samples
+        vcf_samples = list(vcf.samples)  # cyvcf2 keeps the file's order
+        order = [vcf_samples.index(s) for s in samples]
     n = len(vcf_samples)
     info_float = [f for f in info_float if _has_header(vcf, "INFO", f)]
     info_string = [f for f in info_string if _has_header(vcf, "INFO", f)]
@@ -220,9 +225,13 @@ def read_region(path: str | Path, region: Region | None, *, build: str,
                     sum(skipped_contigs.values()), ", ".join(sorted(skipped_contigs)[:5]))
     cols.flush()
     descriptions = {f: _description(vcf_header, f) for f in info_float + info_string}
-    return _to_shard(cols, vcf_samples, build, info_float, info_string,
-                     meta={"sources": [str(path)], "region": str(region) if region else "*",
-                           "info_descriptions": descriptions})
+    shard = _to_shard(cols, vcf_samples, build, info_float, info_string,
+                      meta={"sources": [str(path)], "region": str(region) if region else "*",
+                            "info_descriptions": descriptions})
+    if order is not None:
+        shard.calls = {k: v[:, order] for k, v in shard.calls.items()}
+        shard.samples = list(samples)
+    return shard
 
 
 def _description(header: str, name: str) -> str:
