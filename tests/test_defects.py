@@ -123,6 +123,12 @@ def test_6_same_frequency_without_clinvar_is_dropped_early():
     common = V("chr7", 117_559_590, "ARG", "inframe_deletion", ref="ATCT", alt="A", af=0.02,
                gt={"kid": HOM, "dad": HET, "mum": HET})
     case = build_case([common], trio(), AR)
+    # with no category, a row that fails the pre-filters is not even kept for a de novo call
+    assert "ARG:117559590" not in case.kept()
+    assert case.passes() == set()
+    high_impact = V("chr7", 117_559_590, "ARG", "stop_gained", af=0.02,
+                    gt={"kid": HOM, "dad": HET, "mum": HET})
+    case = build_case([high_impact], trio(), AR)
     assert case.row("ARG:117559590")["prefilter_rule"] == "prefilter.gnomad_af"
     assert case.passes() == set()
 

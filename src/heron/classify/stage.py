@@ -149,17 +149,19 @@ def classify_shard(shard: Shard, genes: GeneSet, config: HeronConfig, pm5_index=
     de_novo_eligible = ((rows["consequence"] & np.uint32(
         consequence_mask(config.categories.high_impact) | MISSENSE | INFRAME)) != 0) \
         | rows["snrna"] | plp
-    keep = (cats != 0) | de_novo_eligible
-    rows = {k: a[keep] for k, a in rows.items()}
-    cats, plp, plp_starred, var = cats[keep], plp[keep], plp_starred[keep], var[keep]
-    af = v["ann.gnomad_af"][var]
     callset_ac = v["ac"][var]
     callset_af = np.where(v["an"][var] > 0, callset_ac / np.maximum(v["an"][var], 1), 0.0)
-    pre = prefilter_checks(config, clinvar=v["ann.clinvar"][var],
-                           stars=v["ann.clinvar_stars"][var], plp=plp,
-                           filter_pass=v["filter_pass"][var], gnomad_af=af,
+    pre = prefilter_checks(config, clinvar=clinvar, stars=stars, plp=plp,
+                           filter_pass=v["filter_pass"][var], gnomad_af=v["ann.gnomad_af"][var],
                            callset_ac=callset_ac, callset_af=callset_af)
-    rule, pre_limit, observed = pre.reasons()
+    # Rows with a category stay even when a pre-filter drops them (the audit trail cites the
+    # rule); rows only a de novo call could lift matter only when they pass the pre-filters.
+    keep = (cats != 0) | (de_novo_eligible & pre.passed())
+    rule, pre_limit, observed = pre.reasons(np.flatnonzero(keep))
+    rows = {k: a[keep] for k, a in rows.items()}
+    cats, plp, plp_starred, var = cats[keep], plp[keep], plp_starred[keep], var[keep]
+    callset_ac, callset_af = callset_ac[keep], callset_af[keep]
+    af = v["ann.gnomad_af"][var]
     on_x = (v["chrom"][var] == CHROM_X) & ~in_par(v["chrom"][var], v["pos"][var], shard.build)
     freq = {}
     f = config.frequency

@@ -117,9 +117,9 @@ def evaluate(shard: Shard, ped: PedigreeArrays, genes: GeneSet, config: HeronCon
 
     # checks every model starts with
     common = Checks(n)
-    pre = rows["prefilter_rule"][r].astype(str)
-    pre_text = np.char.add(np.char.add(pre, ": "), rows["prefilter_limit"][r].astype(str))
-    common.add("prefilter", pre != "", pre_text, rows["prefilter_observed"][r])
+    pre_rows = rows["prefilter_rule"].astype(str)
+    pre_text = np.char.add(np.char.add(pre_rows, ": "), rows["prefilter_limit"].astype(str))
+    common.add("prefilter", pre_rows[r] != "", (pre_text, r), rows["prefilter_observed"][r])
     patient_col = {p: i for i, p in enumerate(genes.patients)}
     pidx = np.array([patient_col.get(name, -1) for name in ped.samples], np.int64)[s] \
         if n else np.zeros(0, np.int64)
@@ -147,16 +147,20 @@ def evaluate(shard: Shard, ped: PedigreeArrays, genes: GeneSet, config: HeronCon
     allowed[on_m, MODELS.index("mito")] = True
 
     has_primary = (cats & primary) != 0
-    # when de novo was the call's only hope, say which de novo check failed
-    dn_rule, dn_limit, dn_obs = dn.reasons()
-    # a de novo that failed on a quality gate is worth naming; one whose genotypes never
-    # looked de novo is not
-    tried = ~np.isin(dn_rule, ["", "de_novo.parents_sequenced", "de_novo.eligible_consequence",
-                               "de_novo.child_genotype", "de_novo.father_hom_ref",
-                               "de_novo.mother_hom_ref"])
-    category_text = np.where(tried, np.char.add(np.char.add(np.char.add(
-        "a primary category (not de novo: ", dn_rule), " "), np.char.add(dn_limit, ")")),
-        "a primary category")
+    # when de novo was the call's only hope, say which de novo check failed: one that failed
+    # on a quality gate is worth naming, one whose genotypes never looked de novo is not
+    dn_first = dn.first_failure()
+    untried = {"de_novo.parents_sequenced", "de_novo.eligible_consequence",
+               "de_novo.child_genotype", "de_novo.father_hom_ref", "de_novo.mother_hom_ref"}
+    named = np.array([c.name not in untried for c in dn.items] + [False])
+    tried = named[dn_first]
+    category_labels = ["a primary category"] + [
+        f"a primary category (not de novo: {c.name} {c.labels[0]})" for c in dn.items]
+    category_text = (np.array(category_labels), np.where(tried, dn_first + 1, 0))
+    dn_obs = np.zeros(n, np.float32)
+    for i, check in enumerate(dn.items):
+        mine = dn_first == i
+        dn_obs[mine] = check.observed[mine]
     cats_observed = np.where(tried, dn_obs, cats.astype(np.float32))
     am_only = ~has_primary & ((cats & CAT["alphamissense"]) != 0) \
         & config.phenotype.alphamissense_alone
@@ -231,11 +235,10 @@ def _de_novo_bits(config: HeronConfig) -> int:
 
 def _frequency(c: Checks, rows: dict, r: np.ndarray, model: str) -> None:
     kind = "dominant" if model in DOMINANT_FREQUENCY else "recessive"
-    rule = rows[f"{kind}_rule"][r].astype(str)
-    limit = rows[f"{kind}_limit"][r].astype(str)
-    c.add(f"{model}.frequency", rule != "",
-          np.where(rule != "", np.char.add(np.char.add(rule, " <= "), limit), ""),
-          rows[f"{kind}_observed"][r])
+    rule = rows[f"{kind}_rule"].astype(str)
+    limit = rows[f"{kind}_limit"].astype(str)
+    text = np.where(rule != "", np.char.add(np.char.add(rule, " <= "), limit), "")
+    c.add(f"{model}.frequency", rule[r] != "", (text, r), rows[f"{kind}_observed"][r])
 
 
 def _segregation(model: str, G: np.ndarray, aff: np.ndarray, unaff: np.ndarray,
@@ -326,14 +329,16 @@ def _comphet(rows, r, s, var, gene, g, female, allowed, common, cats, primary, G
     has_partner = np.zeros(n, bool)
     has_partner[a[good]] = True
     has_partner[b[good]] = True
-    why = np.full(n, "another qualifying het call in the gene", dtype=object)
-    rule, _, _ = pair.reasons()
+    # a call whose pairs all failed names the failure of one of them
+    pair_first = pair.first_failure()
+    why = np.zeros(n, np.int32)
     failed = ~good
-    why[a[failed]] = rule[failed]
-    why[b[failed]] = rule[failed]
-    for c in per_model.values():
-        c.add(f"{c.items[len(common.items)].name.split('.')[0]}.partner", ~has_partner,
-              why.astype(str))
+    why[a[failed]] = pair_first[failed] + 1
+    why[b[failed]] = pair_first[failed] + 1
+    labels = np.array(["another qualifying het call in the gene"]
+                      + [c.name for c in pair.items])
+    for model, c in per_model.items():
+        c.add(f"{model}.partner", ~has_partner, (labels, why))
     return per_model, pairs
 
 
@@ -425,10 +430,7 @@ def _audit(checks, r, var, s, gene, candidates) -> pd.DataFrame:
     for k, model in enumerate(names):
         pick = best == k
         if pick.any():
-            m_rule, m_limit, m_obs = checks[model].reasons()
-            rule[pick] = m_rule[todo[pick]]
-            threshold[pick] = m_limit[todo[pick]]
-            observed[pick] = m_obs[todo[pick]]
+            rule[pick], threshold[pick], observed[pick] = checks[model].reasons(todo[pick])
     model = np.array(names)[best]
     # a failure in the checks every model shares belongs to no model in particular
     shared = ~np.char.startswith(rule.astype(str), np.char.add(model, "."))
