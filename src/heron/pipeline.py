@@ -269,12 +269,29 @@ def load_panels(config: HeronConfig):
 
 
 def load_hpo(config: HeronConfig):
-    """(Ontology, HpoFiles) of the configured HPO release."""
-    from heron.phenotype.ontology import load_ontology
+    """(Ontology, HpoFiles) of the configured HPO release.
+
+    The parsed ontology is cached as arrays under ``<work_dir>/.cache`` (keyed by release),
+    so the stages after the first reload it in milliseconds instead of parsing hp.obo; the
+    cache is written through a temporary file, so parallel jobs never read half of it.
+    """
+    from heron.phenotype.ontology import Ontology
     from heron.resources.hpo import locate_hpo
 
     files = locate_hpo(config.phenotype.hpo_dir)
-    return load_ontology(files.obo), files
+    cache = Path(config.work_dir) / ".cache" / f"hp-{files.release}.npz"
+    if cache.exists() and cache.stat().st_mtime >= files.obo.stat().st_mtime:
+        return Ontology.load(cache), files
+    ontology = Ontology.from_obo(files.obo)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".hp-", suffix=".npz", dir=cache.parent)
+    os.close(fd)
+    try:
+        ontology.save(tmp)
+        os.replace(tmp, cache)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return ontology, files
 
 
 def build_genes(config: HeronConfig, out: Path) -> Path:
