@@ -121,3 +121,46 @@ def test_header_types_that_are_not_numbers_are_refused():
         format_fields(header)
     digits = format_fields('##FORMAT=<ID=DP,Number=1,Type=Float,Description="d">\n')
     np.testing.assert_array_equal(digits, [0, 7, 0, 0])
+
+
+def test_region_text_parses_as_the_same_records_of_the_whole_file(vcf_fixture):
+    from heron.ingest.fastparse import iter_blocks
+
+    path = vcf_fixture("fallback_and_info.vcf")
+    whole = read_calls(path)
+    assert whole.site[1] is None and whole.line[1].startswith(b"chr1\t100\t")
+    # chr1 is records 0-4 of the file; small blocks cut the region's text into several
+    parts = list(iter_blocks(path, region=("chr1", None, None), block_bytes=200))
+    assert len(parts) > 1
+    status = np.concatenate([p.status for p in parts])
+    np.testing.assert_array_equal(status, whole.status[:5])
+    rows = whole.record < 5
+    np.testing.assert_array_equal(np.concatenate([p.record for p in parts]), whole.record[rows])
+    for name in CALL_FIELDS:
+        np.testing.assert_array_equal(np.concatenate([p.calls[name] for p in parts]),
+                                      whole.calls[name][rows])
+    # a stretch of chr1 (overlap, as htslib's query), a contig without records, an absent one
+    stretch = list(iter_blocks(path, region=("chr1", 120, 199)))
+    assert [s[:10] for s in stretch[0].site if s is not None] == [b"chr1\t150\t."]
+    assert stretch[0].line[1].startswith(b"chr1\t150\t")
+    assert list(iter_blocks(path, region=("chrX", None, None))) == []
+    assert list(iter_blocks(path, region=("chr9", 1, 100))) == []
+
+
+def test_a_fresh_process_loads_the_kernels_from_the_cache(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        "import json\n"
+        "from heron.ingest import fastparse as f\n"
+        f"f.read_calls({str(DATA / 'common_layouts.vcf')!r})\n"
+        "print(json.dumps({k: [sum(getattr(f, k).stats.cache_hits.values()),\n"
+        "                      sum(getattr(f, k).stats.cache_misses.values())]\n"
+        "                  for k in ('_lines', '_columns', '_calls')}))\n")
+    runs = [json.loads(subprocess.run([sys.executable, "-c", code], check=True,
+                                      capture_output=True, text=True).stdout)
+            for _ in range(2)]
+    # the first run may compile (a changed source); the second must find every kernel cached
+    assert all(hits >= 1 and misses == 0 for hits, misses in runs[1].values()), runs

@@ -229,3 +229,185 @@ def test_requested_sample_order_is_kept(vcf_fixture):
     assert shard.calls["ad_alt"][c].tolist() == [20, 12]
     with pytest.raises(InputError, match="samples not in the VCF: S9"):
         read_region(path, None, build="GRCh38", samples=["S9"])
+
+
+# -- the compiled reader (engine="fast") against cyvcf2 (engine="cyvcf2") --------------------
+
+DATA = Path(__file__).resolve().parent / "data"
+SHARED_VCFS = ("chr22.vcf.gz", "exomiser_Pfeiffer.b37.vcf.gz",
+               "giab_ashk_trio.b37.first10k.vcf.gz", "hapmap_exome_chr22.vcf.gz",
+               "scout_643594_trio.vep.b37.vcf.gz", "scout_vep104_annotated.b37.vcf.gz",
+               "scout_vep97_clnsig_revel.b37.vcf.gz")
+
+
+def info_fields(path: Path) -> tuple[list[str], list[str]]:
+    """Every INFO field of the header that read_region can keep: numbers with one value per
+    record or per allele (and flags), and strings of any Number."""
+    import re
+
+    from heron.ingest.vcf import open_vcf
+
+    vcf = open_vcf(path)
+    header = vcf.raw_header
+    vcf.close()
+    numbers, strings = [], []
+    for name, number, kind in re.findall(r"##INFO=<ID=([^,]+),Number=([^,]+),Type=(\w+)",
+                                         header):
+        if kind in ("String", "Character"):
+            strings.append(name)
+        elif number in ("0", "1", "A", "R"):
+            numbers.append(name)
+    return numbers, strings
+
+
+def file_build(path: Path) -> str:
+    from heron.genome import build_from_contigs
+    from heron.ingest.vcf import header_contigs, open_vcf
+
+    vcf = open_vcf(path)
+    try:
+        return build_from_contigs(header_contigs(vcf)) or "GRCh38"
+    finally:
+        vcf.close()
+
+
+def assert_same_shard(fast: Shard, slow: Shard) -> None:
+    """Every array equal in value (NaN = NaN), dtype and shape; samples and meta equal."""
+    assert fast.samples == slow.samples
+    assert fast.meta == slow.meta
+    assert list(fast.variants) == list(slow.variants)
+    for table, other in ((fast.variants, slow.variants), (fast.calls, slow.calls)):
+        assert list(table) == list(other)
+        for name in table:
+            assert table[name].dtype == other[name].dtype, name
+            np.testing.assert_array_equal(table[name], other[name], err_msg=name)
+
+
+def read_both(monkeypatch, path: Path, region: Region | None = None,
+              samples: list[str] | None = None) -> tuple[Shard, Shard]:
+    """The region read by both engines with every INFO field; the fast read may not hand the
+    whole file to cyvcf2 (only single FALLBACK records)."""
+    from heron.ingest import vcf as reader
+
+    numbers, strings = info_fields(path)
+    kw = dict(build=file_build(path), info_float=numbers, info_string=strings, samples=samples)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the fast engine read the whole file with cyvcf2")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(reader, "_read_cyvcf2", refuse)
+        fast = read_region(path, region, engine="fast", **kw)
+    slow = read_region(path, region, engine="cyvcf2", **kw)
+    assert_same_shard(fast, slow)
+    return fast, slow
+
+
+def some_region(shard: Shard, contig: str) -> Region:
+    """A region over part of the shard's first chromosome: its first variant excluded."""
+    pos = np.sort(shard.variants["pos"][shard.variants["chrom"] == shard.variants["chrom"][0]])
+    return Region(contig, int(pos[0]) + 1, int(pos[-1]) + 1)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (DATA / "vcf").glob("*.vcf")
+                                        if p.name != "corrupt_line.vcf"))
+def test_fast_engine_equals_cyvcf2_on_test_vcfs(vcf_fixture, monkeypatch, name):
+    path = vcf_fixture(name)
+    whole, _ = read_both(monkeypatch, path)
+    read_both(monkeypatch, DATA / "vcf" / name)  # plain text, not compressed
+    if whole.n_variants:
+        contig = next(iter(__import__("pysam").TabixFile(str(path)).contigs))
+        read_both(monkeypatch, path, Region(contig))
+        read_both(monkeypatch, path, some_region(whole, contig))
+        read_both(monkeypatch, path, samples=whole.samples[::-1])
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (DATA / "fastparse").glob("*.vcf")))
+def test_fast_engine_equals_cyvcf2_on_fastparse_vcfs(monkeypatch, name):
+    fast, _ = read_both(monkeypatch, DATA / "fastparse" / name)
+    assert fast.n_variants > 0
+    if fast.n_samples > 2:
+        # a subset in another order than the file's, one sample asked twice
+        read_both(monkeypatch, DATA / "fastparse" / name,
+                  samples=[fast.samples[2], fast.samples[0], fast.samples[2]])
+
+
+def test_fallback_records_keep_file_order_and_per_allele_info(vcf_fixture, monkeypatch):
+    # records 2 (triploid) and 4 (negative AD) go to cyvcf2, between records the compiled
+    # reader parses; each shares its key with the parsed record before it
+    fast, _ = read_both(monkeypatch, vcf_fixture("fallback_and_info.vcf"))
+    v = fast.variants
+    twice = np.flatnonzero((v["pos"] == 100) & (v["alt"] == b"G"))
+    np.testing.assert_allclose(v["info.gnomad_AF"][twice], [0.01, 0.02])  # file order
+    assert fast.calls["gt"][twice].tolist() == [[1, 1, 0], [2, 0, 1]]  # 0/1/1 counts 2
+    t = row(fast, 100, "A", "T")
+    assert np.isnan(v["info.gnomad_AF"][t]) and v["info.RC"][t] == 2
+    assert v["info.TAG"][t] == b"b" and v["info.CSQ"][t] == b"G|missense,T|stop_gained"
+    assert v["info.DB"][t] == 1 and np.isnan(v["info.DB"][row(fast, 200, "G", "A")])
+    same_key = np.flatnonzero((v["pos"] == 150) & (v["ref"] == b"CA") & (v["alt"] == b"C"))
+    np.testing.assert_allclose(v["info.gnomad_AF"][same_key], [0.1, 0.05])
+    assert fast.calls["ad_ref"][same_key[1]].tolist() == [-1, 0, -1]
+    assert v["info.TAG"][row(fast, 150, "CAA", "C")] == b"y"
+    assert np.isnan(v["info.SCORE"][same_key[1]]) and v["info.SCORE"][t] == 1.5
+    assert np.isnan(v["info.RC"][row(fast, 300, "T", "TA")])
+    assert row(fast, 400, "G", "A") >= 0
+    assert 5 not in v["pos"].tolist()  # the unplaced contig is skipped
+
+
+def test_corrupt_line_gives_the_same_error_with_both_engines(vcf_fixture):
+    path = vcf_fixture("corrupt_line.vcf", index=False)
+    messages = []
+    for engine in ("fast", "cyvcf2"):
+        with pytest.raises(InputError) as err:
+            read_region(path, None, build="GRCh38", engine=engine)
+        messages.append(str(err.value))
+    assert messages[0] == messages[1]
+    assert "corrupt_line.vcf.gz" in messages[0] and "after chr1:1000" in messages[0]
+
+
+def test_headers_and_formats_the_compiled_reader_does_not_take_go_to_cyvcf2(tmp_path):
+    from pysam import bcftools
+
+    from heron.ingest import vcf as reader
+
+    text = (DATA / "vcf" / "multiallelic.vcf").read_text()
+    odd = tmp_path / "ps_as_string.vcf"  # a FORMAT type the compiled reader refuses
+    odd.write_text(text.replace("ID=PS,Number=1,Type=Integer", "ID=PS,Number=1,Type=String"))
+    bcf = tmp_path / "multiallelic.bcf"
+    bcftools.view("-Ob", "-o", str(bcf), str(DATA / "vcf" / "multiallelic.vcf"),
+                  catch_stdout=False)
+    for path in (odd, bcf):
+        kw = dict(build="GRCh38", info_float=["AF"], info_string=["NOTE"])
+        assert_same_shard(read_region(path, None, **kw),
+                          read_region(path, None, engine="cyvcf2", **kw))
+    assert not reader._fast_readable(bcf, None)
+    with pytest.raises(ValueError, match="engine"):
+        read_region(odd, None, build="GRCh38", engine="htslib")
+
+
+@pytest.mark.parametrize("name", SHARED_VCFS)
+def test_fast_engine_equals_cyvcf2_on_real_vcfs(shared_data, monkeypatch, name):
+    path = shared_data / "vcf" / name
+    whole, _ = read_both(monkeypatch, path)
+    if Path(f"{path}.tbi").exists():
+        contig = next(iter(__import__("pysam").TabixFile(str(path)).contigs))
+        read_both(monkeypatch, path, some_region(whole, contig), samples=whole.samples[::-1])
+
+
+@pytest.fixture(scope="module")
+def generated_cohort(tmp_path_factory) -> Path:
+    """A small cohort from the performance benchmark's generator (GT:AD:DP:GQ, VEP CSQ,
+    gnomAD INFO, multi-allelic records, no-calls written two ways)."""
+    from benchmarks.performance.generate import generate
+    from benchmarks.performance.genes import synthetic_genes
+
+    return generate(tmp_path_factory.mktemp("cohort"), 30, 1500, synthetic_genes(300)).vcf
+
+
+def test_fast_engine_equals_cyvcf2_on_a_generated_cohort(generated_cohort, monkeypatch):
+    whole, _ = read_both(monkeypatch, generated_cohort)
+    assert (whole.variants["n_alts"] > 1).any() and (whole.calls["gt"] == -1).any()
+    assert whole.variants["info.CSQ"][0].count(b"|") > 5
+    read_both(monkeypatch, generated_cohort, Region("chr2"))
+    read_both(monkeypatch, generated_cohort, some_region(whole, "chr1"),
+              samples=whole.samples[20:2:-3])

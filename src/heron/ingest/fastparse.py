@@ -34,6 +34,12 @@ BLOCK_BYTES = 1 << 24
 # FORMAT fields the kernel reads, in the order of its ``present`` flags (GT is always read)
 FIELDS = ("AD", "DP", "GQ", "PS")
 _SKIPPED_ALTS = (b"*", b"<*>", b"<NON_REF>")
+# the same tokens as one padded (tokens, longest) uint8 matrix and their lengths: a plain
+# array, since a numba typed List is compiled anew in every process (no cache)
+_SKIP = np.zeros((len(_SKIPPED_ALTS), max(map(len, _SKIPPED_ALTS))), np.uint8)
+for _i, _token in enumerate(_SKIPPED_ALTS):
+    _SKIP[_i, :len(_token)] = np.frombuffer(_token, np.uint8)
+_SKIP_LEN = np.array([len(t) for t in _SKIPPED_ALTS], np.int64)
 # longest number parsed here: htslib stores Integer as int32 and Float as float32
 _FLOAT_DIGITS = 7
 _DIGITS = {"Integer": 9, "Float": _FLOAT_DIGITS}
@@ -53,7 +59,8 @@ class ParsedCalls:
     an int32. Per row and sample, shape (rows, n_samples): gt, gq, dp, ad_ref, ad_alt,
     phase, ps with the dtypes of heron.store.CALL_FIELDS. Per record, shape (records,):
     status int8 (PARSED or FALLBACK), n_alts int16, site object (bytes of the columns CHROM
-    to INFO, tab-separated), line object (the whole line for FALLBACK records, else None).
+    to INFO, tab-separated, for PARSED records, else None), line object (the whole line for
+    FALLBACK records, else None).
     """
 
     samples: list[str]
@@ -154,10 +161,10 @@ def _int(buf, s, e, digits):
 
 
 @numba.njit(cache=True, nogil=True)
-def _same(buf, s, e, token):
-    if e - s != len(token):
+def _same(buf, s, e, token, length):
+    if e - s != length:
         return False
-    for p in range(len(token)):
+    for p in range(length):
         if buf[s + p] != token[p]:
             return False
     return True
@@ -190,7 +197,7 @@ def _format_keys(buf, s, e, present):
 
 @numba.njit(cache=True, nogil=True)
 def _calls(buf, starts, ends, col, n_alts, status, dest, n_out, present, skip_tokens,
-           record_offset):
+           skip_len, record_offset):
     """Fill the per-ALT rows of every record that parses; mark the others FALLBACK."""
     r = len(starts)
     n_file = len(dest)
@@ -234,8 +241,8 @@ def _calls(buf, starts, ends, col, n_alts, status, dest, n_out, present, skip_to
                 if p == a or (p - a == 1 and buf[a] == 46):
                     ok = False
                 keep[t] = True
-                for tok in skip_tokens:
-                    if _same(buf, a, p, tok):
+                for x in range(len(skip_len)):
+                    if _same(buf, a, p, skip_tokens[x], skip_len[x]):
                         keep[t] = False
                 t += 1
                 a = p + 1
@@ -431,12 +438,12 @@ def parse_text(buf: np.ndarray, dest: np.ndarray, present: np.ndarray,
     starts, ends = _lines(buf)
     col, n_alts, status = _columns(buf, starts, ends, len(dest))
     n_out = int((dest >= 0).sum())
-    skip = [np.frombuffer(t, np.uint8) for t in _SKIPPED_ALTS]
-    out = _calls(buf, starts, ends, col, n_alts, status, dest, n_out, present,
-                 numba.typed.List(skip), record_offset)
+    out = _calls(buf, starts, ends, col, n_alts, status, dest, n_out, present, _SKIP, _SKIP_LEN,
+                 record_offset)
     raw = buf.tobytes()
-    site = np.array([raw[s:e - 1] for s, e in zip(col[:, 0].tolist(), col[:, 8].tolist())],
-                    dtype=object)
+    parsed = (status == PARSED).tolist()
+    site = np.array([raw[s:e - 1] if ok else None for s, e, ok in
+                     zip(col[:, 0].tolist(), col[:, 8].tolist(), parsed)], dtype=object)
     line = np.full(len(starts), None, dtype=object)
     for i in np.flatnonzero(status == FALLBACK).tolist():
         line[i] = raw[starts[i]:ends[i]]
@@ -468,6 +475,29 @@ def _blocks(path: Path, block_bytes: int):
         handle.close()
 
 
+def _region_blocks(path: Path, contig: str, start: int | None, end: int | None,
+                   block_bytes: int):
+    """Decompressed text of the records of a tabix-indexed VCF that overlap ``contig``
+    (``start``..``end``, 1-based inclusive, or all of it), in pieces of about ``block_bytes``
+    that end at a line end; nothing when the index has no such contig (as htslib's query)."""
+    import pysam
+
+    # latin-1 maps every byte to one character and back, whatever the file's text holds
+    with pysam.TabixFile(str(path), encoding="latin-1") as tabix:
+        if contig not in tabix.contigs:
+            return
+        lines = tabix.fetch(contig) if start is None else tabix.fetch(contig, start - 1, end)
+        batch, size = [], 0
+        for line in lines:
+            batch.append(line)
+            size += len(line) + 1
+            if size >= block_bytes:
+                yield ("\n".join(batch) + "\n").encode("latin-1")
+                batch, size = [], 0
+        if batch:
+            yield ("\n".join(batch) + "\n").encode("latin-1")
+
+
 def _header(path: Path) -> str:
     import pysam
 
@@ -486,9 +516,15 @@ def _header(path: Path) -> str:
 
 
 def iter_blocks(path: str | Path, samples: list[str] | None = None,
-                block_bytes: int = BLOCK_BYTES):
+                block_bytes: int = BLOCK_BYTES,
+                region: tuple[str, int | None, int | None] | None = None):
     """ParsedCalls of a whole VCF (bgzipped or plain), one per block of ~``block_bytes`` of
     text; ``record`` numbers count from the start of the file. Memory stays at one block.
+
+    With ``region`` (contig, start, end; 1-based inclusive, start/end None for the whole
+    contig) only the records the tabix index returns for it are read (those overlapping it,
+    as htslib's region query), numbered from the first of them; the file must be bgzipped
+    and indexed.
 
     Raises Unsupported when the header types rule the reader out.
     """
@@ -499,7 +535,9 @@ def iter_blocks(path: str | Path, samples: list[str] | None = None,
     dest = sample_columns(header_samples, samples)
     names = samples if samples is not None else header_samples
     offset = 0
-    for block in _blocks(path, block_bytes):
+    blocks = _blocks(path, block_bytes) if region is None else \
+        _region_blocks(path, *region, block_bytes)
+    for block in blocks:
         part = parse_text(np.frombuffer(block, np.uint8), dest, present, offset)
         part.samples = names
         offset += len(part.status)

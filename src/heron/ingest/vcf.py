@@ -1,15 +1,18 @@
-"""VCF/BCF → columnar shard, with cyvcf2.
+"""VCF/BCF → columnar shard.
 
 This is the one place where heron loops over records in Python: each record is split into
-its ALT alleles, trimmed to a minimal representation, and its FORMAT fields are copied into
-pre-allocated chunk arrays. Everything after ingest works on the arrays.
+its ALT alleles, trimmed to a minimal representation, and its INFO values are picked per ALT.
+The call matrices come from the compiled reader (heron.ingest.fastparse) block by block, or,
+for what it does not read (BCF, unusual records), from cyvcf2 record by record
+(``_add_record``); both give the same arrays. Everything after ingest works on the arrays.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -132,7 +135,7 @@ class _Columns:
         if self.i == 0:
             return
         chunk = {f"call.{k}": v[: self.i] for k, v in self.calls.items()}
-        chunk.update({k: np.asarray(v) for k, v in self.var.items()})
+        chunk.update(self.var)
         self.done.append(chunk)
         self._new_chunk()
 
@@ -164,74 +167,321 @@ def _format_int(record, name: str, present: set[str], n: int, width: int) -> np.
 def _info_value(record, name: str, number: str, alt_i: int):
     """An INFO value for one ALT: Number=A/R lists are indexed, anything else is shared."""
     value = record.INFO.get(name)
-    if value is None or number not in ("A", "R") or not isinstance(value, tuple):
+    if value is None or number not in ("A", "R"):
+        return value
+    if isinstance(value, str):  # cyvcf2 gives a list of strings as one comma-joined text
+        value = tuple(value.split(","))
+    if not isinstance(value, tuple):
         return value
     idx = alt_i - 1 if number == "A" else alt_i
-    return value[idx] if idx < len(value) else None
+    value = value[idx] if idx < len(value) else None
+    return None if value == "." else value
+
+
+ENGINES = ("fast", "cyvcf2")
+_START = "the start of the file"
 
 
 def read_region(path: str | Path, region: Region | None, *, build: str,
                 info_float: list[str] = (), info_string: list[str] = (),
-                samples: list[str] | None = None) -> Shard:
+                samples: list[str] | None = None, engine: str = "fast") -> Shard:
     """Read one region of one VCF into a Shard (transcripts table empty).
 
     Multi-allelic records are split (one variant per ALT; ``*`` alleles dropped), alleles
     trimmed to a minimal representation, genotypes turned into alt-allele counts (a haploid
     alt call counts 2, so a hemizygous male looks like a homozygote), AD split into ref and
     this ALT's reads. Callset AC/AN come from the genotypes.
+
+    ``engine`` "fast" reads the calls of bgzipped or plain VCF text with the compiled reader
+    (heron.ingest.fastparse) and only the site columns with htslib; records that reader does
+    not parse, BCF files, and headers it does not support are read with cyvcf2. "cyvcf2"
+    reads every record with cyvcf2. Both give the same shard.
     """
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
     vcf = open_vcf(path)
-    check_build(path, vcf, build)
-    vcf_samples = list(vcf.samples)
-    order = None
-    if samples is not None and samples != vcf_samples:
-        missing = [s for s in samples if s not in vcf_samples]
-        if missing:
-            raise InputError(f"samples not in the VCF: {', '.join(missing[:5])}", path=str(path))
-        vcf.set_samples(samples)
-        vcf_samples = list(vcf.samples)  # cyvcf2 keeps the file's order
-        order = [vcf_samples.index(s) for s in samples]
-    n = len(vcf_samples)
-    info_float = [f for f in info_float if _has_header(vcf, "INFO", f)]
-    info_string = [f for f in info_string if _has_header(vcf, "INFO", f)]
-    numbers = {f: vcf.get_header_type(f).get("Number", ".") for f in info_float + info_string}
-    present = {f for f in ("AD", "DP", "GQ", "PS") if _has_header(vcf, "FORMAT", f)}
-    vcf_header = vcf.raw_header
-    cols = _Columns(n, list(info_float), list(info_string))
-    iterator = vcf if region is None or region.contig == "*" else vcf(str(region))
-    last = "the start of the file"
-    start, end = (region.start, region.end) if region is not None else (None, None)
-    skipped_contigs: dict[str, int] = {}
     try:
-        for record in iterator:
-            if start is not None and not start <= record.POS <= end:
-                continue  # overlaps the region but starts in the neighbouring shard
-            chrom = chrom_code(record.CHROM)
-            if chrom == 0:
-                skipped_contigs[record.CHROM] = skipped_contigs.get(record.CHROM, 0) + 1
-                continue
-            last = f"{record.CHROM}:{record.POS}"
-            _add_record(record, chrom, cols, n, present, numbers)
+        check_build(path, vcf, build)
+        file_samples = list(vcf.samples)
+        if samples is not None:
+            missing = [s for s in samples if s not in file_samples]
+            if missing:
+                raise InputError(f"samples not in the VCF: {', '.join(missing[:5])}",
+                                 path=str(path))
+        info_float = [f for f in info_float if _has_header(vcf, "INFO", f)]
+        info_string = [f for f in info_string if _has_header(vcf, "INFO", f)]
+        reading = _Reading(
+            path=str(path), region=region, info_float=info_float, info_string=info_string,
+            numbers={f: vcf.get_header_type(f).get("Number", ".")
+                     for f in info_float + info_string},
+            present={f for f in ("AD", "DP", "GQ", "PS") if _has_header(vcf, "FORMAT", f)})
+        header = vcf.raw_header
+        chunks = None
+        if engine == "fast" and _fast_readable(path, region):
+            from heron.ingest.fastparse import Unsupported
+
+            try:
+                chunks, names = _read_fast(reading, header, file_samples, samples)
+            except Unsupported as exc:
+                log.info("%s: read with cyvcf2 (%s)", path, exc)
+                reading = reading.restart()
+        if chunks is None:
+            chunks, names = _read_cyvcf2(reading, vcf, file_samples, samples)
+    finally:
+        vcf.close()
+    if reading.skipped:
+        log.warning("%s: skipped %d records on non-primary contigs (%s)", path,
+                    sum(reading.skipped.values()), ", ".join(sorted(reading.skipped)[:5]))
+    descriptions = {f: _description(header, f) for f in info_float + info_string}
+    wanted = list(samples) if samples is not None else file_samples
+    columns = None if names == wanted else np.array([names.index(s) for s in wanted])
+    return _to_shard(chunks, wanted, build, info_float, info_string, columns,
+                     meta={"sources": [str(path)], "region": str(region) if region else "*",
+                           "info_descriptions": descriptions})
+
+
+@dataclass
+class _Reading:
+    """What one read_region call reads, where it is (for error messages) and which
+    contigs it skipped."""
+
+    path: str
+    region: Region | None
+    info_float: list[str]
+    info_string: list[str]
+    numbers: dict[str, str]
+    present: set[str]
+    last: str = _START
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def restart(self) -> "_Reading":
+        return replace(self, last=_START, skipped={})
+
+    @property
+    def whole_file(self) -> bool:
+        return self.region is None or self.region.contig == "*"
+
+    def admit(self, contig: str, pos: int) -> int:
+        """Chromosome code of a record to read; 0 to skip it: it starts outside the region
+        (it overlaps it from the neighbouring shard) or lies on a contig heron does not keep."""
+        r = self.region
+        if r is not None and r.start is not None and not r.start <= pos <= r.end:
+            return 0
+        chrom = chrom_code(contig)
+        if chrom == 0:
+            self.skipped[contig] = self.skipped.get(contig, 0) + 1
+            return 0
+        self.last = f"{contig}:{pos}"
+        return chrom
+
+    def malformed(self, exc: Exception) -> InputError:
+        return InputError(f"malformed record after {self.last} ({exc})", path=self.path,
+                          hint="validate the file with `bcftools view` and fix or drop the "
+                               "record")
+
+
+def _read_cyvcf2(reading: _Reading, vcf, file_samples: list[str],
+                 samples: list[str] | None) -> tuple[list[dict], list[str]]:
+    """Chunks of every record read with cyvcf2, and the sample of each call column (the
+    file's order: cyvcf2 keeps it when given a subset)."""
+    names = file_samples
+    if samples is not None and samples != file_samples:
+        vcf.set_samples(samples)
+        names = list(vcf.samples)
+    cols = _Columns(len(names), reading.info_float, reading.info_string)
+    region = reading.region
+    try:
+        for record in vcf if reading.whole_file else vcf(str(region)):
+            chrom = reading.admit(record.CHROM, record.POS)
+            if chrom:
+                _add_record(record, chrom, cols, len(names), reading.present, reading.numbers)
     except InputError:
         raise
     except Exception as exc:
-        raise InputError(f"malformed record after {last} ({exc})", path=str(path),
-                         hint="validate the file with `bcftools view` and fix or drop the record"
-                         ) from None
-    finally:
-        vcf.close()
-    if skipped_contigs:
-        log.warning("%s: skipped %d records on non-primary contigs (%s)", path,
-                    sum(skipped_contigs.values()), ", ".join(sorted(skipped_contigs)[:5]))
+        raise reading.malformed(exc) from None
     cols.flush()
-    descriptions = {f: _description(vcf_header, f) for f in info_float + info_string}
-    shard = _to_shard(cols, vcf_samples, build, info_float, info_string,
-                      meta={"sources": [str(path)], "region": str(region) if region else "*",
-                            "info_descriptions": descriptions})
-    if order is not None:
-        shard.calls = {k: v[:, order] for k, v in shard.calls.items()}
-        shard.samples = list(samples)
-    return shard
+    return cols.done, names
+
+
+def _fast_readable(path: str | Path, region: Region | None) -> bool:
+    """Whether the compiled reader can read this file (VCF text, bgzipped or plain) and
+    region (a region needs a bgzipped file with a tabix index)."""
+    import pysam
+
+    with open(path, "rb") as probe:
+        gzipped = probe.read(2) == b"\x1f\x8b"
+    if gzipped:
+        with pysam.BGZFile(str(path), "rb") as handle:
+            magic = handle.read(3)
+    else:
+        with open(path, "rb") as handle:
+            magic = handle.read(3)
+    if magic == b"BCF":
+        return False
+    if region is None or region.contig == "*":
+        return True
+    try:
+        pysam.TabixFile(str(path)).close()
+    except (OSError, ValueError):
+        return False
+    return gzipped
+
+
+def _read_fast(reading: _Reading, header: str, file_samples: list[str],
+               samples: list[str] | None) -> tuple[list[dict], list[str]]:
+    """Chunks of every record through the compiled reader (calls) and htslib (the eight
+    site columns), with cyvcf2 for the records the compiled reader leaves (FALLBACK);
+    rows in file order. Raises fastparse.Unsupported when the header rules it out."""
+    import tempfile
+
+    from heron.ingest.fastparse import Unsupported, iter_blocks
+
+    names = list(dict.fromkeys(samples)) if samples is not None else file_samples
+    region = None if reading.whole_file else \
+        (reading.region.contig, reading.region.start, reading.region.end)
+    chunks = []
+    offset = 0
+    with tempfile.TemporaryDirectory(prefix="heron-vcf-") as tmp:
+        texts = _TempRecords(Path(tmp), header, names if samples is not None else None)
+        try:
+            for part in iter_blocks(reading.path, names if samples is not None else None,
+                                    region=region):
+                chunk = _fast_chunk(reading, part, offset, texts, len(names))
+                offset += len(part.status)
+                if chunk is not None:
+                    chunks.append(chunk)
+        except (InputError, Unsupported, ReaderMismatch):
+            raise
+        except Exception as exc:
+            raise reading.malformed(exc) from None
+    return chunks, names
+
+
+class _TempRecords:
+    """cyvcf2 records of some lines of the VCF, through a small VCF file of the header and
+    those lines: the site columns of parsed records (sites-only header) and whole
+    FALLBACK lines (full header, the requested samples)."""
+
+    def __init__(self, folder: Path, header: str, samples: list[str] | None):
+        self.folder, self.samples = folder, samples
+        head, columns = header.rstrip("\n").rsplit("\n", 1)
+        self.full = (header.rstrip("\n") + "\n").encode()
+        self.sites = (head + "\n" + "\t".join(columns.split("\t")[:8]) + "\n").encode()
+        self.file_order: list[str] | None = None
+
+    def read(self, name: str, lines: list[bytes], sites: bool):
+        """An open cyvcf2.VCF over ``lines`` (close it when done)."""
+        import cyvcf2
+
+        path = self.folder / name
+        with open(path, "wb") as out:
+            out.write(self.sites if sites else self.full)
+            out.writelines(line + b"\n" for line in lines)
+        vcf = cyvcf2.VCF(str(path), lazy=True, threads=1)
+        if not sites and self.samples is not None:
+            vcf.set_samples(self.samples)
+            self.file_order = list(vcf.samples)
+        return vcf
+
+
+def _fast_chunk(reading: _Reading, part, offset: int, texts: _TempRecords,
+                n: int) -> dict | None:
+    """The chunk (see _Columns.flush) of one ParsedCalls block: site columns and INFO per
+    record from htslib, calls copied from the compiled reader, FALLBACK records through
+    _add_record; rows in file order. None when no row is kept."""
+    from heron.ingest.fastparse import PARSED
+
+    status = part.status
+    parsed = status == PARSED
+    # kernel rows of record i: bounds[i]..bounds[i + 1] (rows come in record order)
+    bounds = np.searchsorted(part.record - offset, np.arange(len(status) + 1)).tolist()
+    alt_index = part.alt_index.tolist()
+    sites = texts.read("sites.vcf", part.site[parsed].tolist(), sites=True)
+    fallback = texts.read("fallback.vcf", part.line[~parsed].tolist(), sites=False) \
+        if not parsed.all() else None
+    var = {k: [] for k in _SITE_COLUMNS}
+    for name in reading.info_float + reading.info_string:
+        var[f"info.{name}"] = []
+    rows, row_record = [], []
+    extra, extra_record = None, []
+    try:
+        for i, ok in enumerate(parsed.tolist()):
+            if not ok:
+                record = next(fallback)
+                chrom = reading.admit(record.CHROM, record.POS)
+                if chrom:
+                    if extra is None:
+                        extra = _Columns(n, reading.info_float, reading.info_string)
+                    before = extra.rows
+                    _add_record(record, chrom, extra, n, reading.present, reading.numbers)
+                    extra_record += [i] * (extra.rows - before)
+                continue
+            site = next(sites)
+            chrom = reading.admit(site.CHROM, site.POS)
+            if not chrom:
+                continue
+            alts = site.ALT
+            mine = range(bounds[i], bounds[i + 1])
+            if sum(a not in _NO_ROW_ALTS for a in alts) != len(mine):
+                raise ReaderMismatch(f"{reading.path}: at {reading.last} the compiled reader "
+                                     f"kept {len(mine)} rows for the ALTs {alts}")
+            filter_pass, qual = _filter_qual(site)
+            for r in mine:
+                _append_site(var, site, chrom, alts, alt_index[r], filter_pass, qual,
+                             reading.info_float, reading.info_string, reading.numbers)
+            rows.extend(mine)
+            row_record += [i] * len(mine)
+    finally:
+        sites.close()
+        if fallback is not None:
+            fallback.close()
+    chunk = _part_chunk(part, np.asarray(rows, np.int64), var)
+    if extra is not None and extra.rows:
+        extra.flush()
+        more = {k: _joined([c[k] for c in extra.done], None) for k in extra.done[0]}
+        if texts.file_order is not None and texts.file_order != texts.samples:
+            where = [texts.file_order.index(s) for s in texts.samples]
+            for k in CALL_FIELDS:
+                more[f"call.{k}"] = more[f"call.{k}"][:, where]
+        if chunk is None:
+            return more
+        order = np.argsort(np.asarray(row_record + extra_record), kind="stable")
+        chunk = {k: _joined([chunk[k], more[k]], order) for k in chunk}
+    return chunk
+
+
+def _joined(parts: list, order: np.ndarray | None):
+    """Pieces of one chunk column (lists, or arrays) as one, rows taken in ``order``."""
+    if all(isinstance(p, list) for p in parts):
+        both = [x for p in parts for x in p]
+        return both if order is None else [both[i] for i in order.tolist()]
+    both = np.concatenate([np.asarray(p) for p in parts])
+    return both if order is None else both[order]
+
+
+class ReaderMismatch(RuntimeError):
+    """The compiled reader and htslib disagree on a record's ALT alleles (a bug, not bad
+    input: the file reads with ``engine="cyvcf2"``)."""
+
+
+# per-variant columns filled from the site (the rest, ac/an/alt_index, from the genotypes)
+_SITE_COLUMNS = ("chrom", "pos", "ref", "alt", "filter_pass", "n_alts", "vep_allele", "qual")
+_NO_ROW_ALTS = ("*", "<*>", "<NON_REF>", ".")
+
+
+def _part_chunk(part, rows: np.ndarray, var: dict[str, list]) -> dict | None:
+    """Rows ``rows`` of a ParsedCalls block with their site columns ``var`` as a chunk."""
+    if len(rows) == 0:
+        return None
+    every = len(rows) == len(part.record)  # the common case: no copy of the call matrices
+
+    def pick(a):
+        return a if every else a[rows]
+
+    chunk = {f"call.{k}": pick(part.calls[k]) for k in CALL_FIELDS}
+    chunk.update(ac=pick(part.ac), an=pick(part.an), alt_index=pick(part.alt_index))
+    chunk.update(var)
+    return chunk
 
 
 def _description(header: str, name: str) -> str:
@@ -243,11 +493,41 @@ def _has_header(vcf, kind: str, name: str) -> bool:
     return f"##{kind}=<ID={name}," in vcf.raw_header
 
 
+def _filter_qual(record) -> tuple[bool, float]:
+    filt = record.FILTER
+    filter_pass = filt is None or filt == "PASS" or filt == "."
+    return filter_pass, record.QUAL if record.QUAL is not None else np.nan
+
+
+def _append_site(v: dict[str, list], record, chrom: int, alts: list[str], alt_i: int,
+                 filter_pass: bool, qual: float, info_float: list[str],
+                 info_string: list[str], numbers: dict[str, str]) -> None:
+    """The site columns of ALT ``alt_i`` (1-based) of ``record`` appended to ``v``: the
+    trimmed alleles and position, the VEP allele, and the INFO values of that ALT."""
+    ref, alt = record.REF, alts[alt_i - 1]
+    t_ref, t_alt, t_pos = _trim(ref, alt, record.POS)
+    v["chrom"].append(chrom)
+    v["pos"].append(t_pos)
+    v["ref"].append(t_ref)
+    v["alt"].append(t_alt)
+    v["filter_pass"].append(filter_pass)
+    v["n_alts"].append(len(alts))
+    v["vep_allele"].append(vep_allele(ref, alts, alt))
+    v["qual"].append(qual)
+    for name in info_float:
+        value = _info_value(record, name, numbers[name], alt_i)
+        v[f"info.{name}"].append(np.nan if value is None else float(value))
+    for name in info_string:
+        value = _info_value(record, name, numbers[name], alt_i)
+        if isinstance(value, tuple):
+            value = ",".join(str(x) for x in value)
+        v[f"info.{name}"].append("" if value is None else str(value))
+
+
 def _add_record(record, chrom, cols: _Columns, n, present, numbers) -> None:
     alts = record.ALT
     if not alts:
         return
-    ref = record.REF
     gt = record.genotype.array() if n else np.zeros((0, 3), np.int16)
     alleles = gt[:, :-1]
     phased = gt[:, -1].astype(bool)
@@ -260,11 +540,9 @@ def _add_record(record, chrom, cols: _Columns, n, present, numbers) -> None:
     dp = _format_int(record, "DP", present, n, 1)
     gq = _format_int(record, "GQ", present, n, 1)
     ps = _format_int(record, "PS", present, n, 1)
-    filt = record.FILTER
-    filter_pass = filt is None or filt == "PASS" or filt == "."
-    qual = record.QUAL if record.QUAL is not None else np.nan
+    filter_pass, qual = _filter_qual(record)
     for alt_i, alt in enumerate(alts, start=1):
-        if alt in ("*", "<*>", "<NON_REF>", "."):
+        if alt in _NO_ROW_ALTS:
             continue
         is_alt = alleles == alt_i
         count = is_alt.sum(axis=1).astype(np.int8)
@@ -289,59 +567,86 @@ def _add_record(record, chrom, cols: _Columns, n, present, numbers) -> None:
             c["ps"][r] = np.where(het, np.maximum(ps[:, 0], 0), 0)
         elif het.any():
             c["ps"][r] = np.where(het, 1, 0)  # phased without PS: one phase set per record
-        t_ref, t_alt, t_pos = _trim(ref, alt, record.POS)
         v = cols.var
-        v["chrom"].append(chrom)
-        v["pos"].append(t_pos)
-        v["ref"].append(t_ref)
-        v["alt"].append(t_alt)
-        v["filter_pass"].append(filter_pass)
+        _append_site(v, record, chrom, alts, alt_i, filter_pass, qual, cols.info_float,
+                     cols.info_string, numbers)
         v["ac"].append(int(is_alt.sum()))
         v["an"].append(an)
         v["alt_index"].append(alt_i)
-        v["n_alts"].append(len(alts))
-        v["vep_allele"].append(vep_allele(ref, alts, alt))
-        v["qual"].append(qual)
-        for name in cols.info_float:
-            value = _info_value(record, name, numbers[name], alt_i)
-            v[f"info.{name}"].append(np.nan if value is None else float(value))
-        for name in cols.info_string:
-            value = _info_value(record, name, numbers[name], alt_i)
-            if isinstance(value, tuple):
-                value = ",".join(str(x) for x in value)
-            v[f"info.{name}"].append("" if value is None else str(value))
 
 
-def _to_shard(cols: _Columns, samples, build, info_float, info_string, meta) -> Shard:
+def _to_shard(chunks: list[dict], samples: list[str], build: str, info_float: list[str],
+              info_string: list[str], columns: np.ndarray | None, meta: dict) -> Shard:
+    """One shard from the reader's chunks, rows sorted by key (stable: rows of equal key keep
+    file order), call columns taken in ``columns`` order when given. The chunks are consumed:
+    each call matrix is written piece by piece into its place in the result and the pieces
+    dropped, so peak memory is about the calls once plus one matrix."""
     n = len(samples)
-    if cols.done:
-        merged = {k: np.concatenate([c[k] for c in cols.done]) for k in cols.done[0]}
-    else:
-        merged = {f"call.{k}": np.zeros((0, n), dtype=t) for k, t in CALL_FIELDS.items()}
+    rows = sum(len(c["pos"]) for c in chunks)
+
     def col(name, dtype):
-        return np.asarray(merged.get(name, []), dtype=dtype)
-    ref = np.char.encode(col("ref", str).astype(str), "ascii") if cols.rows else np.array([], "S1")
-    alt = np.char.encode(col("alt", str).astype(str), "ascii") if cols.rows else np.array([], "S1")
+        parts = [np.asarray(c.pop(name), dtype) for c in chunks]
+        return np.concatenate(parts) if parts else np.asarray([], dtype)
+
+    def text(name, encoding):
+        # str → bytes one value at a time: a numpy str array would take 4 bytes a character
+        parts = [c.pop(name) for c in chunks]
+        if not rows:
+            return np.array([], "S1")
+        return np.array([x.encode(encoding) for p in parts for x in p], dtype="S")
+
+    ref, alt = text("ref", "ascii"), text("alt", "ascii")
     variants = {
         "chrom": col("chrom", np.int8), "pos": col("pos", np.int32), "ref": ref, "alt": alt,
         "filter_pass": col("filter_pass", bool), "ac": col("ac", np.int32),
         "an": col("an", np.int32), "alt_index": col("alt_index", np.int16),
         "n_alts": col("n_alts", np.int16), "qual": col("qual", np.float32),
-        "vep_allele": np.asarray(merged.get("vep_allele", []), dtype="S"),
+        "vep_allele": text("vep_allele", "ascii") if rows else np.asarray([], dtype="S"),
     }
     for name in info_float:
         variants[f"info.{name}"] = col(f"info.{name}", np.float32)
     for name in info_string:
-        variants[f"info.{name}"] = np.char.encode(
-            np.asarray(merged.get(f"info.{name}", []), dtype=str), "utf-8") if cols.rows \
-            else np.array([], "S1")
+        variants[f"info.{name}"] = text(f"info.{name}", "utf-8")
     variants["key"] = variant_keys(variants["chrom"], variants["pos"], ref, alt)
-    calls = {k: merged[f"call.{k}"] for k in CALL_FIELDS}
-    shard = Shard(list(samples), build, variants, calls, {}, meta)
     order = np.lexsort((variants["key"],))
+    target = None  # row of the result for each row of the chunks, None when the same
     if not np.all(order == np.arange(len(order))):
-        shard = shard.take(order)
-    return shard
+        variants = {k: v[order] for k, v in variants.items()}
+        target = np.empty_like(order)
+        target[order] = np.arange(len(order))
+    calls = {}
+    for k, dtype in CALL_FIELDS.items():
+        calls[k] = _placed(chunks, f"call.{k}", np.empty((rows, n), dtype), target, columns)
+        _give_back_freed_memory()
+    return Shard(list(samples), build, variants, calls, {}, meta)
+
+
+def _placed(chunks: list[dict], name: str, out: np.ndarray, target: np.ndarray | None,
+            columns: np.ndarray | None) -> np.ndarray:
+    """``out`` filled with the pieces of call matrix ``name`` popped from the chunks: chunk
+    row i goes to row ``target[i]`` (i when None); column j is the piece's ``columns[j]``."""
+    a = 0
+    for c in chunks:
+        piece = c.pop(name)
+        b = a + len(piece)
+        if columns is not None:
+            piece = piece[:, columns]
+        if target is None:
+            out[a:b] = piece
+        else:
+            out[target[a:b]] = piece
+        a = b
+    return out
+
+
+def _give_back_freed_memory() -> None:
+    """Return freed heap memory to the system. The reader's blocks are allocated in pieces
+    below glibc's mmap threshold, so once joined and freed they stay in the heap, counted in
+    the process's memory on top of the joined arrays, unless trimmed (no-op off glibc)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def merge_shards(shards: list[Shard]) -> Shard:
