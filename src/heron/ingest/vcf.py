@@ -341,6 +341,7 @@ def _read_fast(reading: _Reading, header: str, file_samples: list[str],
         (reading.region.contig, reading.region.start, reading.region.end)
     chunks = []
     offset = 0
+    segments = _Segments()
     with tempfile.TemporaryDirectory(prefix="heron-vcf-") as tmp:
         texts = _TempRecords(Path(tmp), header, names if samples is not None else None)
         try:
@@ -349,12 +350,36 @@ def _read_fast(reading: _Reading, header: str, file_samples: list[str],
                 chunk = _fast_chunk(reading, part, offset, texts, len(names))
                 offset += len(part.status)
                 if chunk is not None:
+                    for k in CALL_FIELDS:
+                        chunk[f"call.{k}"] = segments.keep(k, chunk[f"call.{k}"])
                     chunks.append(chunk)
         except (InputError, Unsupported, ReaderMismatch):
             raise
         except Exception as exc:
             raise reading.malformed(exc) from None
     return chunks, names
+
+
+class _Segments:
+    """Large call matrices that each block's rows are copied into, so that the compiled
+    reader's arrays of a block are freed at once and the next block reuses their memory:
+    kept instead, they would take fresh small pages for every block, and on a whole cohort
+    those page faults cost as much time as the parse."""
+
+    def __init__(self, segment_bytes: int = 64 << 20):
+        self.segment_bytes = segment_bytes
+        self.free: dict[str, np.ndarray] = {}  # the unused rows of each field's segment
+
+    def keep(self, name: str, rows: np.ndarray) -> np.ndarray:
+        """A copy of ``rows`` (rows, samples) in segment memory."""
+        seg = self.free.get(name)
+        if seg is None or len(seg) < len(rows):
+            per_row = max(1, rows.shape[1] * rows.itemsize)
+            seg = np.empty((max(len(rows), self.segment_bytes // per_row), rows.shape[1]),
+                           rows.dtype)
+        seg[:len(rows)] = rows
+        self.free[name] = seg[len(rows):]
+        return seg[:len(rows)]
 
 
 class _TempRecords:
@@ -624,7 +649,10 @@ def _to_shard(chunks: list[dict], samples: list[str], build: str, info_float: li
 def _placed(chunks: list[dict], name: str, out: np.ndarray, target: np.ndarray | None,
             columns: np.ndarray | None) -> np.ndarray:
     """``out`` filled with the pieces of call matrix ``name`` popped from the chunks: chunk
-    row i goes to row ``target[i]`` (i when None); column j is the piece's ``columns[j]``."""
+    row i goes to row ``target[i]`` (i when None); column j is the piece's ``columns[j]``.
+    A single piece already in place is returned as it is."""
+    if len(chunks) == 1 and target is None and columns is None:
+        return chunks[0].pop(name)
     a = 0
     for c in chunks:
         piece = c.pop(name)
