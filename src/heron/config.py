@@ -54,6 +54,9 @@ class CohortConfig(_Section):
 class IngestConfig(_Section):
     """How VCFs become the columnar store."""
 
+    engine: Literal["fast", "cyvcf2"] = Field(
+        "fast", description="VCF reader: the compiled reader (cyvcf2 for records and files it "
+                            "does not take), or cyvcf2 only.")
     shard_variants: int = Field(200_000, ge=1000, description="Target number of variants per "
                                 "shard; shards are cut at chromosome boundaries or at this size.")
     csq_field: str = Field("CSQ", description="INFO field with VEP consequences (or BCSQ/ANN).")

@@ -78,7 +78,8 @@ def ingest(config: HeronConfig, region: str, out: Path) -> Path:
 
     wanted = Region.parse(region)
     fields = dict(info_float=config.ingest.info_float,
-                  info_string=config.ingest.info_string + [csq_field(config)])
+                  info_string=config.ingest.info_string + [csq_field(config)],
+                  engine=config.ingest.engine)
     shards = []
     with tempfile.TemporaryDirectory(prefix="heron-norm-") as tmp:
         for i, path in enumerate(config.cohort.vcfs):
