@@ -198,6 +198,8 @@ def test_run_writes_result_with_every_key(bench):
     assert result["reanalysis_alerts_per_patient"] is None  # --cut-year 0: no older-knowledge run
     assert (out / "result.md").read_text().startswith("# Accuracy benchmark")
     assert (out / "results" / "accuracy" / "report.json").exists()
+    work = out / "work" / "accuracy"
+    assert (work / "prioritised" / "audit.tsv").exists() and not (work / "store").exists()  # stores pruned
 
 
 def test_cases_tsv_has_one_row_per_case(bench):

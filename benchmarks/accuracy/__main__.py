@@ -44,7 +44,7 @@ def _run(args: argparse.Namespace) -> int:
     log = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
     result = run_benchmark(args.out, args.cases, args.n_cases, args.seed, args.data, gene_table,
                            cut_year=args.cut_year or None, cores=args.cores, batch_size=args.batch_size,
-                           snakefile=args.snakefile, score_only=args.score_only, log=log)
+                           snakefile=args.snakefile, score_only=args.score_only, keep_work=args.keep_work, log=log)
     alerts = result["reanalysis_alerts_per_patient"]
     print(f"recall {result['recall']:.3f} ({result['n_found']}/{result['n_in_scope']} in scope), "
           f"candidates/patient {result['candidates_per_patient_mean']:.2f}, "
@@ -94,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
                      help="fetch spliceai==1.3.1 with pip into the cache if the table is missing")
     run.add_argument("--snakefile", type=Path, default=SNAKEFILE, help="heron's workflow")
     run.add_argument("--score-only", action="store_true", help="score the heron outputs already in OUT")
+    run.add_argument("--keep-work", action="store_true",
+                     help="keep heron's columnar stores of the current run (for heron explain; large)")
     run.add_argument("--quiet", action="store_true", help="no progress messages")
     run.set_defaults(func=_run)
     args = parser.parse_args(argv)

@@ -6,7 +6,10 @@ Layout under the output folder DIR:
     DIR/knowledge/       hard links of the knowledge files heron is given, per snapshot
     DIR/heron_<label>.yaml   the heron config of each run
     DIR/run/             Snakemake's working directory (--directory)
-    DIR/work, DIR/work_old   heron's intermediate stores of the current / older-knowledge run
+    DIR/work, DIR/work_before_<Y>   heron's work folders of the current / older-knowledge run
+                         (the older one is removed once its report is copied; the current
+                         one's stores are removed after scoring unless asked to keep them)
+    DIR/report_<label>.json  each run's report (the current one also in DIR/results)
     DIR/results/         heron's reports and the reanalysis history shared by both runs
     DIR/logs/            Snakemake's output of each run
     DIR/result.json, DIR/result.md, DIR/cases.tsv   the score
@@ -265,11 +268,14 @@ def load_knowledge(layout: Layout, label: str) -> Knowledge:
 
 def run_benchmark(out: Path, cases: Path, n_cases: int, seed: int, data: Path, gene_table: Path | None,
                   cut_year: int | None = 2020, cores: int = 2, batch_size: int = 100,
-                  snakefile: Path = SNAKEFILE, score_only: bool = False, log=print) -> dict:
+                  snakefile: Path = SNAKEFILE, score_only: bool = False, keep_work: bool = False,
+                  log=print) -> dict:
     """Generate (or reuse) the cohort, run heron with the older then the current knowledge, score.
 
     score_only: skip the runs and score the outputs already in ``out`` (timings are read from
-    ``out/runs.json``). Returns the result dict, also written to out/result.json.
+    ``out/runs.json``). keep_work: keep the current run's stores (for ``heron explain``); the
+    older-knowledge run's work folder is always removed. Returns the result dict, also written to
+    out/result.json.
     """
     layout = Layout(Path(out).resolve())
     layout.root.mkdir(parents=True, exist_ok=True)
@@ -296,6 +302,8 @@ def run_benchmark(out: Path, cases: Path, n_cases: int, seed: int, data: Path, g
             log(f"  {runs[-1].wall_seconds:.0f} s wall, {runs[-1].cpu_seconds:.0f} s CPU, "
                 f"peak RSS {runs[-1].peak_rss_mb:.0f} MB")
             shutil.copy2(layout.results / COHORT_NAME / "report.json", layout.root / f"report_{label}.json")
+            if label != "current":  # only its report is scored; its stores grow with the cohort squared
+                shutil.rmtree(layout.work(label))
         runs_path.write_text(json.dumps({"generate_seconds": gen_seconds, "runs": [asdict(r) for r in runs]},
                                         indent=1))
     old = [r for r in runs if r.label != "current"]
@@ -319,4 +327,15 @@ def run_benchmark(out: Path, cases: Path, n_cases: int, seed: int, data: Path, g
     (layout.root / "result.json").write_text(json.dumps(result, indent=1))
     (layout.root / "result.md").write_text(markdown(result))
     write_cases_tsv(cases_table, layout.root / "cases.tsv")
+    if not keep_work:
+        prune_work(layout)
     return result
+
+
+def prune_work(layout: Layout) -> None:
+    """Drop the current run's columnar stores (tens of GB for 1,000 cases); the audit trail,
+    candidates, gene sets and logs stay, which is all the score reads."""
+    work = layout.work("current") / COHORT_NAME
+    for folder in (work / "store", work / "annotation", work / "classified", work / "prioritised" / "shard"):
+        if folder.is_dir():
+            shutil.rmtree(folder)
