@@ -116,6 +116,9 @@ def test_reanalysis_alerts_and_their_precision(toy):
     assert result["reanalysis_alerts_per_patient"] == pytest.approx(5 / 8)
     assert result["reanalysis_alert_precision"] == pytest.approx(4 / 5)
     assert result["reanalysis_alerts_per_control"] == pytest.approx(0.5)
+    assert result["reanalysis_alerts_by_status"] == {"new": 4, "changed": 1}
+    assert result["reanalysis_true_alerts_by_status"] == {"new": 3, "changed": 1}
+    assert result["reanalysis_new_diagnoses"] == 2  # C and F found now, not before
 
 
 def test_miss_reasons_from_the_audit_trail(toy):

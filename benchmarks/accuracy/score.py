@@ -259,6 +259,7 @@ def score(manifest: dict, current: Knowledge, vcf_lookup: VcfLookup | None = Non
         result[f"top{k}"] = _ratio((scope["rank"] <= k).sum(), len(scope))
     if old_report is not None:
         result["recall_old_knowledge"] = _ratio(scope["found_old_knowledge"].sum(), len(scope))
+        result["reanalysis_new_diagnoses"] = int((scope["found"] & ~scope["found_old_knowledge"]).sum())
     result.update(_alerts(reported, causal, patients, controls, old_report is not None))
     result["breakdowns"] = {col: _breakdown(cases, col) for col in BREAKDOWNS}
     result["miss_reasons"] = {k: int(v) for k, v in scope.loc[~scope["found"], "why_missed"]
@@ -277,10 +278,12 @@ def _alerts(reported: pd.DataFrame, causal: pd.DataFrame, patients: list[str], c
             ran: bool) -> dict:
     """Reanalysis alerts of the last run (None when no earlier run was made)."""
     keys = ("reanalysis_alerts_per_patient", "reanalysis_alert_precision", "reanalysis_alerts",
-            "reanalysis_true_alerts", "reanalysis_alerts_per_control")
+            "reanalysis_true_alerts", "reanalysis_alerts_by_status", "reanalysis_true_alerts_by_status",
+            "reanalysis_alerts_per_control")
     if not ran:
         return dict.fromkeys(keys)
-    alerts = reported[reported["status"].isin(ALERT_STATUSES)][["sample", "variant_id"]].drop_duplicates()
+    alerts = (reported[reported["status"].isin(ALERT_STATUSES)].sort_values("status", key=lambda x: x != "new")
+              .drop_duplicates(["sample", "variant_id"])[["sample", "variant_id", "status"]])
     truth = causal[["sample", "variant_id"]].drop_duplicates().assign(true=True)
     alerts = alerts.merge(truth, on=["sample", "variant_id"], how="left")
     alerts["true"] = alerts["true"].fillna(False).astype(bool)
@@ -289,6 +292,9 @@ def _alerts(reported: pd.DataFrame, causal: pd.DataFrame, patients: list[str], c
     return {"reanalysis_alerts_per_patient": _ratio(len(mine), len(patients)),
             "reanalysis_alert_precision": _ratio(mine["true"].sum(), len(mine)),
             "reanalysis_alerts": int(len(mine)), "reanalysis_true_alerts": int(mine["true"].sum()),
+            "reanalysis_alerts_by_status": {k: int(v) for k, v in mine["status"].value_counts().items()},
+            "reanalysis_true_alerts_by_status": {k: int(v) for k, v in mine.loc[mine["true"], "status"]
+                                                 .value_counts().items()},
             "reanalysis_alerts_per_control": _ratio(n_control, len(controls))}
 
 
@@ -339,6 +345,11 @@ def markdown(result: dict) -> str:
              f"{_fmt(result['negative_control_candidates_p90'], 1)}"),
             ("recall with the older knowledge", _fmt(result.get("recall_old_knowledge"))),
             ("reanalysis alerts / patient", _fmt(result["reanalysis_alerts_per_patient"], 2)),
+            ("reanalysis alerts new, changed (true)",
+             ", ".join(f"{result['reanalysis_alerts_by_status'].get(k, 0)} "
+                       f"({result['reanalysis_true_alerts_by_status'].get(k, 0)})" for k in ALERT_STATUSES)
+             if result["reanalysis_alerts_by_status"] is not None else "–"),
+            ("diagnoses found only with the newer knowledge", _fmt(result.get("reanalysis_new_diagnoses"))),
             ("reanalysis alert precision", _fmt(result["reanalysis_alert_precision"])),
             ("wall seconds (full-knowledge run)", _fmt(result.get("wall_seconds"), 0)),
             ("peak RSS MB (largest process)", _fmt(result.get("peak_rss_mb"), 0))]
