@@ -67,7 +67,8 @@ def toy():
         "F-F": {"candidates": [_cand("chr4:70:G:T", "G5", 1, "new"), _cand("chr8:8:T:G", "Q", 2, "")]},
         "C1": {"candidates": [_cand("chr7:1:A:G", "Y", 1, "new"), _cand("chr7:2:A:G", "Y", 2)]},
     }}
-    audit = pd.DataFrame({"sample": ["B-P", "B-P", "H-P"], "variant_id": ["chr1:600:T:C", "chr1:600:T:C", "chr5:90:C:G"],
+    audit = pd.DataFrame({"sample": ["B-P", "B-P", "H-P"],
+                          "variant_id": ["chr1:600:T:C", "chr1:600:T:C", "chr5:90:C:G"],
                           "symbol": ["OTHER", "G2", "G6"], "model": ["AD", "AR_comphet", "AD"],
                           "rule": ["AD.category", "AR_comphet.partner", "AD.frequency"],
                           "threshold": ["x", "partner", "1e-05"], "observed": ["0", "0", "0.002"]})

@@ -20,6 +20,7 @@ parent folder of a resource as a snapshot manifest, and the cohort's manifest is
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import resource
@@ -163,8 +164,6 @@ def stage_knowledge(layout: Layout, manifest: dict) -> dict[str, dict[str, Path]
 
 def panelapp_date(path: Path) -> str:
     """The snapshot's retrieval date (YYYY-MM-DD): the run date of the current-knowledge run."""
-    import gzip
-
     with gzip.open(path, "rt") as handle:
         return json.load(handle)["retrieved"]
 
