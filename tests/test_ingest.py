@@ -150,6 +150,8 @@ def test_merge_of_batches_keeps_missing_as_missing(vcf_fixture, tmp_path):
     assert merged.samples == ["S1", "S2", "T1", "T2"]
     only_a = row(merged, 1500, "C", "T")
     assert merged.calls["gt"][only_a].tolist() == [1, 1, -1, -1]
+    # for the callset frequency the batch without the site counts as hom-ref
+    assert (merged.variants["ac"][only_a], merged.variants["an"][only_a]) == (2, 8)
     both = row(merged, 1000, "A", "G")
     assert merged.calls["gt"][both].tolist() == [1, 1, 1, 2]
     assert merged.variants["ac"][both] == 5

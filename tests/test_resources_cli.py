@@ -72,3 +72,14 @@ def test_run_warns_on_a_stale_snapshot(tmp_path, snapshot_root, caplog):
         prepare_clinvar(config_for(tmp_path, snapshot_root, "2026-10-20"), tmp_path / "fresh")
     assert "days old" not in caplog.text
     assert (tmp_path / "fresh" / "table").is_dir()
+
+
+def test_a_manifest_that_is_not_a_snapshot_is_ignored(tmp_path):
+    """A cohort's own manifest.json above a resource file is not a snapshot manifest."""
+    (tmp_path / "manifest.json").write_text('{"cases": []}')
+    vcf = tmp_path / "knowledge" / "clinvar.vcf.gz"
+    vcf.parent.mkdir()
+    shutil.copy(REPO / "resources/demo/clinvar.vcf.gz", vcf)
+    config = HeronConfig.model_validate({"run_date": "2026-11-28",
+                                         "resources": {"clinvar": {"vcf": str(vcf)}}})
+    assert (prepare_clinvar(config, tmp_path / "out") / "table").is_dir()

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from heron.config import HeronConfig
-from heron.errors import InputError
+from heron.errors import InputError, ResourceError
 from heron.store import Shard
 
 log = logging.getLogger(__name__)
@@ -52,8 +52,13 @@ def check_resource(path: str | Path, config: HeronConfig) -> None:
     path = Path(path).resolve()
     for folder in path.parents:
         if (folder / "manifest.json").is_file():
+            try:
+                manifest = read_manifest(folder)
+            except ResourceError:
+                continue  # some other file called manifest.json, not a snapshot's
+            if path.relative_to(folder).as_posix() not in manifest.files:
+                continue
             verify_snapshot(folder)  # ResourceError names the corrupt file
-            manifest = read_manifest(folder)
             age = (run_date(config) - manifest.retrieved).days
             if age > config.resources.max_age_days:
                 log.warning("%s snapshot %s is %d days old (resources.max_age_days is %d); "

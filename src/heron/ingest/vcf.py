@@ -681,7 +681,10 @@ def merge_shards(shards: list[Shard]) -> Shard:
     """Merge shards of the same region from VCFs with distinct samples into one.
 
     Variants are the union (by key and alleles); a sample's call at a variant its file does
-    not hold is missing (-1), never assumed hom-ref. Callset AC/AN are summed.
+    not hold is missing (-1), never assumed hom-ref, so it never vetoes. For the callset
+    frequency, though, a joint-called batch without the site counts its samples as hom-ref
+    (two alleles each): otherwise AN would count only the batches that hold the site and a
+    rare variant seen in a few batches would look common.
     """
     if len(shards) == 1:
         return shards[0]
@@ -701,7 +704,7 @@ def merge_shards(shards: list[Shard]) -> Shard:
             stacked = np.concatenate([s.variants[name] for s in shards])
             variants[name] = stacked[first]
     variants["ac"] = np.zeros(n_var, np.int32)
-    variants["an"] = np.zeros(n_var, np.int32)
+    variants["an"] = np.full(n_var, 2 * len(samples), np.int32)
     variants["filter_pass"] = np.zeros(n_var, bool)
     calls = {k: np.full((n_var, len(samples)), -1 if k not in ("phase", "ps") else 0, dtype=t)
              for k, t in CALL_FIELDS.items()}
@@ -709,7 +712,7 @@ def merge_shards(shards: list[Shard]) -> Shard:
     for s, ids in zip(shards, ident):
         rows = np.searchsorted(union, ids)
         variants["ac"][rows] += s.variants["ac"]
-        variants["an"][rows] += s.variants["an"]
+        variants["an"][rows] += s.variants["an"] - 2 * s.n_samples
         variants["filter_pass"][rows] |= s.variants["filter_pass"]
         for k in CALL_FIELDS:
             calls[k][rows, col:col + s.n_samples] = s.calls[k]
