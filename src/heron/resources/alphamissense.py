@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import json
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ import requests
 from heron.errors import InputError, ResourceError
 from heron.genome import chrom_code
 from heron.keys import sorted_join, variant_keys
+from heron.resources.arrays import load_arrays, load_meta, save_arrays
 from heron.resources.download import fetch
 from heron.resources.snapshot import create_snapshot
 
@@ -143,28 +143,19 @@ class AlphaMissenseTable:
 
     def save(self, folder: str | Path) -> Path:
         """Write one .npy per array and ``meta.json``; returns the folder."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
         with_tx = self.tx_key is not None
-        for name in _ARRAYS + (_TX_ARRAYS if with_tx else ()):
-            np.save(folder / f"{name}.npy", getattr(self, name), allow_pickle=False)
         meta = {"release": self.release, "build": self.build, "rows": len(self),
                 "per_transcript": with_tx}
-        (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
-        return folder
+        names = _ARRAYS + (_TX_ARRAYS if with_tx else ())
+        return save_arrays(folder, {n: getattr(self, n) for n in names}, meta)
 
     @classmethod
     def load(cls, folder: str | Path, mmap: bool = True) -> AlphaMissenseTable:
         """Read a table written by :meth:`save`; ``mmap`` memory-maps the arrays."""
-        folder = Path(folder)
-        try:
-            meta = json.loads((folder / "meta.json").read_text())
-            names = _ARRAYS + (_TX_ARRAYS if meta["per_transcript"] else ())
-            arrays = {n: np.load(folder / f"{n}.npy", mmap_mode="r" if mmap else None,
-                                 allow_pickle=False) for n in names}
-        except (OSError, ValueError, KeyError) as exc:
-            raise ResourceError(f"{folder}: not a readable AlphaMissense table ({exc}) — "
-                                "rebuild it with read_alphamissense") from exc
+        what, hint = "AlphaMissense table", "rebuild it with read_alphamissense"
+        meta = load_meta(folder, what, hint)
+        names = _ARRAYS + (_TX_ARRAYS if meta.get("per_transcript") else ())
+        arrays = load_arrays(folder, names, mmap, what, hint)
         if any(len(arrays[n]) != meta["rows"] for n in _ARRAYS if n != "transcripts"):
             raise ResourceError(f"{folder}: arrays of unequal length — rebuild the table")
         return cls(**arrays, release=meta["release"], build=meta.get("build"))

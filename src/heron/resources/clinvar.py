@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import gzip
-import json
 import re
 import shutil
 import tempfile
@@ -35,6 +34,7 @@ import requests
 from heron.errors import InputError, ResourceError
 from heron.genome import build_from_contigs, chrom_code
 from heron.keys import sorted_join, variant_keys
+from heron.resources.arrays import load_arrays, load_meta, save_arrays
 from heron.resources.download import fetch
 from heron.resources.snapshot import create_snapshot, verify_snapshot
 
@@ -178,28 +178,20 @@ class ClinVarTable:
 
     def save(self, folder: str | Path) -> Path:
         """Write one .npy per array, ``csq.txt`` (one line per row) and ``meta.json``."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in self._ARRAYS:
-            np.save(folder / f"{name}.npy", getattr(self, name), allow_pickle=False)
-        if self.csq is not None:
-            (folder / "csq.txt").write_text("".join(f"{c}\n" for c in self.csq))
         meta = {"release": self.release, "build": self.build, "rows": len(self),
                 "csq_fields": self.csq_fields, "has_csq": self.csq is not None}
-        (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+        folder = save_arrays(folder, {n: getattr(self, n) for n in self._ARRAYS}, meta)
+        if self.csq is not None:
+            (folder / "csq.txt").write_text("".join(f"{c}\n" for c in self.csq))
         return folder
 
     @classmethod
     def load(cls, folder: str | Path, mmap: bool = False) -> ClinVarTable:
         """Read a table written by :meth:`save`; ``mmap`` memory-maps the arrays."""
         folder = Path(folder)
-        try:
-            meta = json.loads((folder / "meta.json").read_text())
-            arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r" if mmap else None,
-                                    allow_pickle=False) for name in cls._ARRAYS}
-        except (OSError, ValueError) as exc:
-            raise ResourceError(f"{folder}: not a readable ClinVar table ({exc}) — "
-                                "rebuild it from the ClinVar snapshot") from exc
+        what, hint = "ClinVar table", "rebuild it from the ClinVar snapshot"
+        meta = load_meta(folder, what, hint)
+        arrays = load_arrays(folder, cls._ARRAYS, mmap, what, hint)
         csq = None
         if meta.get("has_csq"):
             csq = np.array((folder / "csq.txt").read_text().split("\n")[:-1], dtype=object)

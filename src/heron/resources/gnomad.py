@@ -19,7 +19,6 @@ hemizygote count is 0.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 import tempfile
@@ -34,6 +33,7 @@ import requests
 from heron.errors import InputError, ResourceError
 from heron.genome import CHROM_X, CHROM_Y, PAR_X, build_from_contigs, chrom_code, in_par
 from heron.keys import ALLELE_BITS, POS_BITS, variant_keys
+from heron.resources.arrays import load_arrays, load_meta, save_arrays
 from heron.resources.download import fetch
 from heron.resources.snapshot import create_snapshot
 
@@ -190,27 +190,17 @@ class GnomadIndex:
 
     def save(self, folder: str | Path) -> Path:
         """Write one .npy per array and ``meta.json``; returns the folder."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in _ARRAYS:
-            np.save(folder / f"{name}.npy", getattr(self, name), allow_pickle=False)
         meta = {"release": self.release, "build": self.build, "rows": len(self),
                 "fields": self.fields}
-        (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
-        return folder
+        return save_arrays(folder, {n: getattr(self, n) for n in _ARRAYS}, meta)
 
     @classmethod
     def load(cls, folder: str | Path, mmap: bool = True) -> GnomadIndex:
         """Read an index written by :meth:`save`; ``mmap`` memory-maps the arrays (default:
         a whole-genome index is tens of GB and a join touches a sliver of it)."""
-        folder = Path(folder)
-        try:
-            meta = json.loads((folder / "meta.json").read_text())
-            arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r" if mmap else None,
-                                    allow_pickle=False) for name in _ARRAYS}
-        except (OSError, ValueError, KeyError) as exc:
-            raise ResourceError(f"{folder}: not a readable gnomAD index ({exc}) — rebuild it "
-                                "with build_gnomad_index") from exc
+        what, hint = "gnomAD index", "rebuild it with build_gnomad_index"
+        meta = load_meta(folder, what, hint)
+        arrays = load_arrays(folder, _ARRAYS, mmap, what, hint)
         rows = meta.get("rows")
         same = all(len(arrays[n]) == rows for n in ROLES + ("key", "filter_pass"))
         if not same or len(arrays["allele_offsets"]) != len(arrays["allele_row"]) + 1:
