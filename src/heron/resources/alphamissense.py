@@ -12,7 +12,6 @@ are held as int32 codes into one vocabulary of unversioned Ensembl ids.
 from __future__ import annotations
 
 import csv
-import gzip
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from heron.genome import chrom_code
 from heron.keys import sorted_join, variant_keys
 from heron.resources.arrays import load_arrays, load_meta, save_arrays
 from heron.resources.download import fetch
+from heron.resources.textfiles import tab_header
 from heron.resources.snapshot import create_snapshot
 
 #: am_class values, coded by position (-1: unknown).
@@ -189,32 +189,6 @@ def _codes(vocabulary: np.ndarray, transcripts) -> np.ndarray:
 # ------------------------------------------------------------------------ reading
 
 
-def _open_text(path: Path):
-    with open(path, "rb") as probe:
-        gz = probe.read(2) == b"\x1f\x8b"
-    return gzip.open(path, "rt") if gz else open(path)
-
-
-def _header(path: Path) -> tuple[list[str], int]:
-    """Column names (the last ``#`` line with tabs) and the number of lines before the data."""
-    columns, n = None, 0
-    with _open_text(path) as handle:
-        for line in handle:
-            if not line.startswith("#"):
-                break
-            n += 1
-            if "\t" in line:
-                columns = line.rstrip("\r\n").split("\t")
-    if columns is None:
-        raise InputError("no '#CHROM ...' header line", path=str(path),
-                         hint="give AlphaMissense_hg38.tsv.gz (or _hg19) as DeepMind ships it")
-    missing = [c for c in COLUMNS if c not in columns]
-    if missing:
-        raise InputError(f"missing column(s) {', '.join(missing)}", path=str(path), line=n,
-                         hint="is this an AlphaMissense variant file?")
-    return columns, n
-
-
 def read_alphamissense(path: str | Path, build: str | None = None, *, release: str = "unknown",
                        per_transcript: bool = False,
                        chunk_rows: int = CHUNK_ROWS) -> AlphaMissenseTable:
@@ -228,7 +202,8 @@ def read_alphamissense(path: str | Path, build: str | None = None, *, release: s
     if not path.is_file():
         raise InputError("AlphaMissense file not found", path=str(path),
                          hint="download it with download_alphamissense or give its path")
-    columns, skip = _header(path)
+    columns, skip = tab_header(path, COLUMNS, keep_hash=True, example="#CHROM",
+                               what="AlphaMissense variant file")
     vocabulary: dict[str, int] = {}
     parts, genomes, done = [], set(), skip
     reader = pd.read_csv(path, sep="\t", header=None, names=columns, skiprows=skip,
@@ -312,7 +287,8 @@ def download_alphamissense(build: str, root: str | Path, *, release: str = "2023
         file = fetch(url, staging / name, sha256=sha256, timeout=timeout, retries=retries,
                      backoff=backoff, session=session)
         try:
-            _header(file)
+            tab_header(file, COLUMNS, keep_hash=True, example="#CHROM",
+                       what="AlphaMissense variant file")
         except (InputError, OSError, EOFError) as exc:
             raise ResourceError(f"{url}: the download is not an AlphaMissense file ({exc}) — "
                                 "check the URL") from exc

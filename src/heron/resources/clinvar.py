@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import gzip
 import re
 import shutil
 import tempfile
@@ -37,6 +36,7 @@ from heron.keys import sorted_join, variant_keys
 from heron.resources.arrays import load_arrays, load_meta, save_arrays
 from heron.resources.download import fetch
 from heron.resources.snapshot import create_snapshot, verify_snapshot
+from heron.resources.textfiles import open_text, tab_header
 
 
 class ClinSig(IntEnum):
@@ -254,35 +254,8 @@ class Pm5Index:
 # ------------------------------------------------------------- tab-delimited route
 
 
-def _open_text(path: Path):
-    with open(path, "rb") as probe:
-        gz = probe.read(2) == b"\x1f\x8b"
-    return gzip.open(path, "rt") if gz else open(path)
-
-
-def _header(path: Path, required: Iterable[str]) -> tuple[list[str], int]:
-    """Column names of a ClinVar tab file (its last ``#`` line with tabs) and the number of
-    lines before the data."""
-    columns, n = None, 0
-    with _open_text(path) as handle:
-        for line in handle:
-            if not line.startswith("#"):
-                break
-            n += 1
-            if "\t" in line:
-                columns = line[1:].rstrip("\r\n").split("\t")
-    if columns is None:
-        raise InputError("no '#'-prefixed header line with tab-separated column names",
-                         path=str(path), hint="give the file as downloaded from ClinVar")
-    missing = [c for c in required if c not in columns]
-    if missing:
-        raise InputError(f"missing column(s) {', '.join(missing)}", path=str(path), line=n,
-                         hint="is this the right ClinVar file?")
-    return columns, n
-
-
 def _read_tab(path: Path, usecols: list[str]) -> pd.DataFrame:
-    columns, skip = _header(path, usecols)
+    columns, skip = tab_header(path, usecols, keep_hash=False, what="ClinVar file")
     try:
         return pd.read_csv(path, sep="\t", header=None, names=columns, skiprows=skip,
                            usecols=usecols, dtype=str, keep_default_na=False,
@@ -469,7 +442,7 @@ class _VcfHeader:
 def _vcf_header(path: Path) -> _VcfHeader:
     info, contigs, lines = set(), {}, 0
     file_date = reference = csq_fields = None
-    with _open_text(path) as handle:
+    with open_text(path) as handle:
         for line in handle:
             lines += 1
             if line.startswith("#CHROM"):
