@@ -85,24 +85,24 @@ def cmd_explain(args) -> None:
     print(explain(_config(args), args.sample, args.variant, args.work and Path(args.work)))
 
 
+def _emit(text: str, out: str | None) -> None:
+    """Write generated text to a file, or to standard output."""
+    if out:
+        Path(out).write_text(text)
+    else:
+        sys.stdout.write(text)
+
+
 def cmd_config_schema(args) -> None:
     from heron.config import json_schema
 
-    text = yaml.safe_dump(json_schema(), sort_keys=False, allow_unicode=True)
-    if args.out:
-        Path(args.out).write_text(text)
-    else:
-        sys.stdout.write(text)
+    _emit(yaml.safe_dump(json_schema(), sort_keys=False, allow_unicode=True), args.out)
 
 
 def cmd_config_docs(args) -> None:
     from heron.config import config_docs
 
-    text = config_docs()
-    if args.out:
-        Path(args.out).write_text(text)
-    else:
-        sys.stdout.write(text)
+    _emit(config_docs(), args.out)
 
 
 def cmd_resources_status(args) -> int:

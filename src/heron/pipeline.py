@@ -281,23 +281,12 @@ def load_hpo(config: HeronConfig):
     so the stages after the first reload it in milliseconds instead of parsing hp.obo; the
     cache is written through a temporary file, so parallel jobs never read half of it.
     """
-    from heron.phenotype.ontology import Ontology
+    from heron.phenotype.ontology import load_ontology
     from heron.resources.hpo import locate_hpo
 
     files = locate_hpo(config.phenotype.hpo_dir)
     cache = Path(config.work_dir) / ".cache" / f"hp-{files.release}.npz"
-    if cache.exists() and cache.stat().st_mtime >= files.obo.stat().st_mtime:
-        return Ontology.load(cache), files
-    ontology = Ontology.from_obo(files.obo)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".hp-", suffix=".npz", dir=cache.parent)
-    os.close(fd)
-    try:
-        ontology.save(tmp)
-        os.replace(tmp, cache)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return ontology, files
+    return load_ontology(files.obo, cache=cache), files
 
 
 def build_genes(config: HeronConfig, out: Path) -> Path:
@@ -468,9 +457,11 @@ def variant_ids(shard: Shard, index: np.ndarray) -> np.ndarray:
 
 def candidate_table(candidates: pd.DataFrame, shard: Shard, genes) -> pd.DataFrame:
     """One row per (sample, variant, gene): the models it satisfied, partners, flags."""
+    from heron.inherit.models import FLAG
+
     c = candidates.copy()
     c["comphet"] = c["model"].isin(["AR_comphet", "XLR_comphet"])
-    c["phased"] = c["comphet"] & ((c["flags"].astype(int) & 8) == 0)
+    c["phased"] = c["comphet"] & ((c["flags"].astype(int) & int(FLAG["phase_unknown"])) == 0)
     c["partner_id"] = np.where(c["partner_variant"] >= 0,
                                variant_ids(shard, np.maximum(c["partner_variant"].to_numpy(), 0)),
                                "")

@@ -11,7 +11,9 @@ is int32 of term indices, sorted ascending within each row.
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -379,6 +381,13 @@ def load_ontology(obo: str | Path, cache: str | Path | None = None) -> Ontology:
             return Ontology.load(cache)
     ontology = Ontology.from_obo(obo)
     if cache is not None:
+        # through a temporary file: parallel jobs sharing the cache never read half of it
         cache.parent.mkdir(parents=True, exist_ok=True)
-        ontology.save(cache)
+        fd, tmp = tempfile.mkstemp(prefix=f".{cache.stem}-", suffix=".npz", dir=cache.parent)
+        os.close(fd)
+        try:
+            ontology.save(tmp)
+            os.replace(tmp, cache)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
     return ontology
