@@ -339,6 +339,8 @@ def concat_shards(shards: list[Shard]) -> Shard:
     """One shard of several classified shards (same samples), tables re-linked."""
     if not shards:
         raise InputError("no classified shards to combine")
+    if len(shards) == 1:
+        return shards[0]
     samples = shards[0].samples
     for s in shards[1:]:
         if s.samples != samples:
@@ -406,15 +408,17 @@ def phenotype_scores(config: HeronConfig, ped, pairs: pd.DataFrame) -> pd.DataFr
 def prioritise(config: HeronConfig, classified: list[Path], genes: Path, out: Path) -> Path:
     """Inheritance models, phenotype and ranking over all classified shards of the cohort.
 
-    Writes ``out/shard`` (the combined classified shard), ``out/candidates.tsv`` (one row per
-    sample x variant x gene, ranked) and ``out/audit.tsv`` (every affected carrier call with a
-    row that did not become a candidate, with the rule that stopped it).
+    Writes ``out/shard`` (the candidates' variants with their transcripts, rows and genotypes —
+    what the report shows), ``out/candidates.tsv`` (one row per sample x variant x gene,
+    ranked; ``variant`` and ``row`` index ``out/shard``) and ``out/audit.tsv`` (every affected
+    carrier call with a row that did not become a candidate, with the rule that stopped it).
     """
     from heron.classify.genes import GeneSet
     from heron.inherit.models import evaluate
     from heron.phenotype.rank import rank_candidates
 
-    shard = concat_shards([Shard.load(p) for p in classified])
+    # memory-mapped: the models read every genotype but only the carriers' other fields
+    shard = concat_shards([Shard.load(p, mmap=True) for p in classified])
     ped = load_pedigree(config)
     for warning in ped.check_samples(shard.samples):
         log.warning(warning)
@@ -435,10 +439,24 @@ def prioritise(config: HeronConfig, classified: list[Path], genes: Path, out: Pa
         audit = pd.concat([audit, dropped[audit.columns]], ignore_index=True)
     table = rank_candidates(table[~gated], config)
     out.mkdir(parents=True, exist_ok=True)
-    shard.save(out / "shard")
+    report_shard(shard, table).save(out / "shard")
     write_text_atomic(out / "candidates.tsv", table.to_csv(sep="\t", index=False))
     write_text_atomic(out / "audit.tsv", audit.to_csv(sep="\t", index=False))
     return out
+
+
+def report_shard(shard: Shard, table: pd.DataFrame) -> Shard:
+    """The candidates' variants only, with genotypes as the only calls (the report shows
+    each family member's genotype, nothing else per call); re-points ``table["variant"]`` and
+    ``table["row"]`` into it."""
+    variants, index = np.unique(table["variant"].to_numpy(np.int64), return_inverse=True)
+    small = shard.take(variants)
+    small.calls = {"gt": small.calls["gt"]}
+    table["variant"] = index
+    if shard.rows:
+        kept_rows = np.flatnonzero(np.isin(shard.rows["variant"], variants))
+        table["row"] = np.searchsorted(kept_rows, table["row"].to_numpy(np.int64))
+    return small
 
 
 def variant_ids(shard: Shard, index: np.ndarray) -> np.ndarray:
@@ -459,24 +477,44 @@ def candidate_table(candidates: pd.DataFrame, shard: Shard, genes) -> pd.DataFra
     """One row per (sample, variant, gene): the models it satisfied, partners, flags."""
     from heron.inherit.models import FLAG
 
-    c = candidates.copy()
-    c["comphet"] = c["model"].isin(["AR_comphet", "XLR_comphet"])
-    c["phased"] = c["comphet"] & ((c["flags"].astype(int) & int(FLAG["phase_unknown"])) == 0)
-    c["partner_id"] = np.where(c["partner_variant"] >= 0,
-                               variant_ids(shard, np.maximum(c["partner_variant"].to_numpy(), 0)),
-                               "")
-    grouped = c.groupby(["sample", "variant", "gene"], sort=True)
-    table = grouped.agg(models=("model", lambda m: ",".join(sorted(set(m)))),
-                        partners=("partner_id", lambda p: ",".join(sorted(set(p) - {""}))),
-                        flags=("flags", lambda f: int(np.bitwise_or.reduce(f.to_numpy(int)))),
-                        categories=("categories", lambda f: int(np.bitwise_or.reduce(
-                            f.to_numpy(int)))),
-                        needs_phenotype=("needs_phenotype", "all"),
-                        comphet=("comphet", "any"), phased=("phased", "any"),
-                        row=("row", "first")).reset_index()
+    c = candidates.sort_values(["sample", "variant", "gene"], kind="stable")
+    key = c[["sample", "variant", "gene"]].to_numpy(np.int64)
+    first = np.ones(len(c), dtype=bool)
+    first[1:] = (key[1:] != key[:-1]).any(axis=1)
+    starts = np.flatnonzero(first)
+    group = np.cumsum(first) - 1
+    comphet = c["model"].isin(["AR_comphet", "XLR_comphet"]).to_numpy()
+    phased = comphet & ((c["flags"].to_numpy(np.int64) & int(FLAG["phase_unknown"])) == 0)
+
+    def joined(values: np.ndarray) -> np.ndarray:
+        """Per group, the sorted distinct non-empty ``values`` joined by commas."""
+        out = np.full(len(starts), "", dtype=object)
+        pairs = pd.DataFrame({"g": group, "v": values})
+        pairs = pairs[pairs["v"] != ""].drop_duplicates().sort_values(["g", "v"])
+        if len(pairs):
+            text = pairs.groupby("g", sort=True)["v"].agg(",".join)
+            out[text.index.to_numpy()] = text.to_numpy()
+        return out
+
+    partner = c["partner_variant"].to_numpy(np.int64)
+    partner_id = np.full(len(c), "", dtype=object)
+    if (partner >= 0).any():
+        partner_id[partner >= 0] = variant_ids(shard, partner[partner >= 0])
+    def reduce(ufunc, values: np.ndarray) -> np.ndarray:
+        return ufunc.reduceat(values, starts) if len(starts) else values[:0]
+
+    table = pd.DataFrame({
+        "sample": key[starts, 0], "variant": key[starts, 1], "gene": key[starts, 2],
+        "models": joined(c["model"].to_numpy(object)),
+        "partners": joined(partner_id),
+        "flags": reduce(np.bitwise_or, c["flags"].to_numpy(np.int64)),
+        "categories": reduce(np.bitwise_or, c["categories"].to_numpy(np.int64)),
+        "needs_phenotype": reduce(np.logical_and, c["needs_phenotype"].to_numpy(bool)),
+        "comphet": reduce(np.logical_or, comphet),
+        "phased": reduce(np.logical_or, phased),
+        "row": c["row"].to_numpy(np.int64)[starts]})
     idx = table["variant"].to_numpy(np.int64)
-    table["sample"] = np.array(shard.samples)[table["sample"].to_numpy(int)] if len(table) \
-        else table["sample"]
+    table["sample"] = np.array(shard.samples, dtype=object)[table["sample"].to_numpy(int)]
     table["variant_id"] = variant_ids(shard, idx) if len(table) else ""
     table["symbol"] = genes.symbol[table["gene"].to_numpy(int)] if len(table) else ""
     table["clinvar_stars"] = shard.variants["ann.clinvar_stars"][idx] if len(table) else 0

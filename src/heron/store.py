@@ -67,15 +67,20 @@ class Shard:
         calls = {k: v[index] for k, v in self.calls.items()}
         new_row = np.full(self.n_variants, -1, dtype=np.int64)
         new_row[index] = np.arange(len(index))
-        linked = {}
+        linked, kept = {}, {}
         for table in ("transcripts", "rows"):
             old = getattr(self, table)
             if not old:
                 linked[table] = {}
                 continue
-            keep = new_row[old["variant"]] >= 0
-            linked[table] = {k: v[keep] for k, v in old.items()}
+            kept[table] = np.flatnonzero(new_row[old["variant"]] >= 0)
+            linked[table] = {k: v[kept[table]] for k, v in old.items()}
             linked[table]["variant"] = new_row[linked[table]["variant"]].astype(np.int32)
+        if "tx" in linked["rows"] and "transcripts" in kept:
+            # a row's shown transcript belongs to the row's variant, so it is kept too
+            tx = linked["rows"]["tx"]
+            linked["rows"]["tx"] = np.where(
+                tx >= 0, np.searchsorted(kept["transcripts"], tx), -1).astype(tx.dtype)
         return Shard(self.samples, self.build, variants, calls, linked["transcripts"],
                      dict(self.meta), linked["rows"])
 

@@ -93,8 +93,13 @@ def write_reports(config: HeronConfig, prioritised: Path, out: Path) -> str:
         "categories": table["categories_list"], "models": table["models"],
         "partners": table["partners"].fillna(""),
         "phenotype_match": table["phenotype_match"].astype(str).eq("True")})
-    dropped_reasons = {(r.sample, r.variant_id, r.symbol): f"{r.rule} ({r.threshold}; "
-                       f"observed {r.observed})" for r in audit.itertuples()}
+    # plain lists: iterating pandas string columns element by element is slow
+    audit = audit.drop_duplicates(["sample", "variant_id", "symbol"], keep="last")
+    cols = {c: audit[c].astype(str).tolist()
+            for c in ("sample", "variant_id", "symbol", "rule", "threshold", "observed")}
+    dropped_reasons = {key: f"{rule} ({limit}; observed {seen})" for key, rule, limit, seen in
+                       zip(zip(cols["sample"], cols["variant_id"], cols["symbol"]), cols["rule"],
+                           cols["threshold"], cols["observed"])}
     db = Path(config.history.path or Path(config.results_dir) / config.cohort.name /
               "history.sqlite")
     out.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,50 @@
+"""The columnar store: taking a subset of variants keeps every table pointing at the right rows."""
+
+import numpy as np
+import pandas as pd
+
+from heron.pipeline import report_shard
+from heron.store import Shard
+
+
+def _shard() -> Shard:
+    n, samples = 4, ["a", "b"]
+    variants = {"key": np.arange(10, 10 + n, dtype=np.int64), "pos": np.arange(100, 100 + n)}
+    gt = np.array([[0, 1], [1, 1], [2, 0], [1, 0]], dtype=np.int8)
+    calls = {"gt": gt, "dp": np.full((n, 2), 30, np.int32)}
+    # two transcripts per variant; transcript t belongs to variant t // 2
+    transcripts = {"variant": np.repeat(np.arange(n), 2).astype(np.int32),
+                   "name": np.array([f"T{v}.{j}" for v in range(n) for j in range(2)], "S")}
+    # rows: variant 1 in two genes, each showing one of its transcripts
+    rows = {"variant": np.array([0, 1, 1, 2, 3], np.int32),
+            "gene": np.array([7, 7, 8, 9, 9], np.int32),
+            "tx": np.array([1, 2, 3, 4, -1], np.int32)}
+    return Shard(samples, "GRCh38", variants, calls, transcripts, {}, rows)
+
+
+def test_take_relinks_rows_to_their_transcripts():
+    small = _shard().take(np.array([1, 3]))
+    assert small.variants["key"].tolist() == [11, 13]
+    assert small.calls["gt"].tolist() == [[1, 1], [1, 0]]
+    assert small.rows["variant"].tolist() == [0, 0, 1]
+    shown = [small.transcripts["name"][t].decode() if t >= 0 else None
+             for t in small.rows["tx"]]
+    assert shown == ["T1.0", "T1.1", None]
+
+
+def test_take_with_a_boolean_mask():
+    small = _shard().take(np.array([True, False, True, False]))
+    assert small.variants["pos"].tolist() == [100, 102]
+    assert small.rows["gene"].tolist() == [7, 9]
+
+
+def test_report_shard_keeps_candidate_variants_and_genotypes_only():
+    shard = _shard()
+    table = pd.DataFrame({"sample": ["a", "b", "a"], "variant": [3, 1, 1], "row": [4, 2, 1]})
+    small = report_shard(shard, table)
+    assert list(small.calls) == ["gt"]
+    assert small.variants["key"].tolist() == [11, 13]
+    # the table now points into the small shard, at the same variants and rows as before
+    assert small.variants["key"][table["variant"]].tolist() == [13, 11, 11]
+    assert small.rows["gene"][table["row"]].tolist() == [9, 8, 7]
+    assert (small.rows["variant"][table["row"]] == table["variant"]).all()
