@@ -385,24 +385,16 @@ def phenotype_scores(config: HeronConfig, ped, pairs: pd.DataFrame) -> pd.DataFr
     """Similarity of each (sample, gene symbol) pair: columns sample, symbol, phenotype_score
     (0..1), phenotype_match (bool), matched_terms (str)."""
     out = pairs.assign(phenotype_score=0.0, phenotype_match=False, matched_terms="")
-    has_terms = [s for s in out["sample"].unique() if ped.individuals.get(s)
-                 and ped.individuals[s].hpo]
-    if not has_terms or out.empty:
+    patients = {s: (ind.hpo, ind.excluded_hpo) for s in out["sample"].unique()
+                if (ind := ped.individuals.get(s)) is not None and ind.hpo}
+    if not patients or out.empty:
         return out
     scorer, _ = load_phenotype_scorer(config)
-    parts = []
-    for sample in has_terms:  # one vectorised scoring per patient
-        ind = ped.individuals[sample]
-        mine = out[out["sample"] == sample]
-        scored = scorer.score(ind.hpo, ind.excluded_hpo, genes=list(mine["symbol"].unique()))
-        scored = scored.set_index("gene")
-        mine = mine.assign(
-            phenotype_score=mine["symbol"].map(scored["score_norm"]).fillna(0.0).to_numpy(),
-            matched_terms=mine["symbol"].map(scored["matched_terms"]).fillna("").to_numpy())
-        parts.append(mine)
-    scored = pd.concat(parts + [out[~out["sample"].isin(has_terms)]], ignore_index=True)
-    scored["phenotype_match"] = scored["phenotype_score"] >= config.phenotype.match_threshold
-    return scored
+    scored = scorer.score_pairs(patients, pairs[["sample", "symbol"]])
+    out["phenotype_score"] = scored["phenotype_score"].to_numpy()
+    out["matched_terms"] = scored["matched_terms"].to_numpy()
+    out["phenotype_match"] = out["phenotype_score"] >= config.phenotype.match_threshold
+    return out
 
 
 def prioritise(config: HeronConfig, classified: list[Path], genes: Path, out: Path) -> Path:
