@@ -6,6 +6,9 @@ the store arrays ingest would write, :func:`heron.annotate.stage.annotate_shard`
 ClinVar table, so consequences go through ``parse_annotations``), ``combine``,
 :func:`heron.classify.stage.classify_shard` and :func:`heron.inherit.models.evaluate`.
 
+A structural variant is a V with a symbolic ALT (``alt="<DEL>"``) and its ``end``; it is
+keyed, typed and annotated as heron.ingest.sv writes it.
+
 Genotype strings are ``GT:AD:DP:GQ[:PS]`` as in a VCF: ``"0/1:20,18:38:99"``, phased
 ``"0|1:20,18:38:99:1000"``, haploid ``"1:0,20:20:99"``, missing ``"./."``; any field may be
 ``.``. A sample without a string is hom-ref with good quality (:data:`HOM_REF`).
@@ -32,9 +35,11 @@ from heron.classify.categories import names as category_names
 from heron.classify.genes import build_gene_set
 from heron.classify.stage import classify_shard
 from heron.config import HeronConfig
-from heron.genome import chrom_code
+from heron.genome import chrom_code, chrom_label
 from heron.ingest.pedigree import AFFECTED, FEMALE, MALE, UNAFFECTED, UNKNOWN_SEX, \
     UNKNOWN_STATUS, Individual, Pedigree
+from heron.ingest.sv import DEFAULT_SV_AF_FIELD, SVTYPE, VEP_ALLELE, join_sv_shard, sv_keys, \
+    sv_type
 from heron.ingest.vcf import vep_allele
 from heron.inherit.models import FLAGS, evaluate
 from heron.keys import variant_keys
@@ -82,7 +87,8 @@ class V:
     af/ac/hom/hemi: gnomAD values, None = absent; spliceai: max delta score, None = not
     scored; am: AlphaMissense score of the transcript; others: (AC, AN) of the cohort samples
     not listed in the case, added to the callset counts (default: 1000 hom-ref samples, so a
-    family's own calls do not make a variant common).
+    family's own calls do not make a variant common). SVs (symbolic ``alt``): end is the last
+    reference base (required), sv_af the gnomAD-SV AF (None = absent).
     """
 
     chrom: str
@@ -107,6 +113,24 @@ class V:
     mane: bool = True
     others: tuple[int, int] = (0, 2000)
     extra_tx: list[Tx] = field(default_factory=list)
+    end: int | None = None
+    sv_af: float | None = None
+
+    @property
+    def is_sv(self) -> bool:
+        return self.alt.startswith("<")
+
+    @property
+    def svtype(self) -> int:
+        if not self.is_sv:
+            return 0
+        if self.end is None:
+            raise ValueError(f"{self.label}: an SV needs its end")
+        return int(SVTYPE[sv_type(self.alt)])
+
+    @property
+    def last_base(self) -> int:
+        return self.end if self.is_sv else self.pos + len(self.ref) - 1
 
     @property
     def label(self) -> str:
@@ -254,7 +278,7 @@ def _store(variants: list[V], samples: list[str]) -> Shard:
     pos = np.array([v.pos for v in variants], np.int32)
     ref = np.array([v.ref for v in variants], dtype="S")
     alt = np.array([v.alt for v in variants], dtype="S")
-    key = variant_keys(chrom, pos, ref, alt)
+    key = case_keys(variants)
     if len(np.unique(key)) != n:
         raise ValueError("two variants of the case share chrom, pos, ref and alt")
     spliceai = [f"{v.alt}|{v.gene}|{v.spliceai}|0.00|0.00|0.00|1|-2|3|4"
@@ -263,7 +287,7 @@ def _store(variants: list[V], samples: list[str]) -> Shard:
         "chrom": chrom, "pos": pos, "ref": ref, "alt": alt, "key": key,
         "filter_pass": np.array([v.filter in ("PASS", ".") for v in variants]),
         "ac": ac, "an": an, "alt_index": np.ones(n, np.int16), "n_alts": np.ones(n, np.int16),
-        "vep_allele": np.array([vep_allele(v.ref, [v.alt], v.alt) for v in variants], dtype="S"),
+        "vep_allele": np.array([_vep_allele(v) for v in variants], dtype="S"),
         "qual": np.full(n, 50, np.float32),
         "info.gnomad_AF": floats([v.af for v in variants]),
         "info.gnomad_AC": floats([v.ac for v in variants]),
@@ -271,12 +295,33 @@ def _store(variants: list[V], samples: list[str]) -> Shard:
         "info.gnomad_nhemi": floats([v.hemi for v in variants]),
         "info.SpliceAI": np.char.encode(np.array(spliceai, dtype=str), "utf-8"),
         "info.CSQ": np.char.encode(np.array([_csq(v) for v in variants], dtype=str), "utf-8"),
+        f"info.{DEFAULT_SV_AF_FIELD}": floats([v.sv_af for v in variants]),
+        "svtype": np.array([v.svtype for v in variants], np.int8),
+        "end": np.array([v.last_base for v in variants], np.int32),
     }, calls, {}, {"info_descriptions": {"CSQ": CSQ_DESCRIPTION}, "region": "*"})
     return store.take(np.argsort(key, kind="stable"))
 
 
+def _vep_allele(v: V) -> str:
+    # VEP names the variant class, not the ALT, as the allele of an SV
+    return VEP_ALLELE[sv_type(v.alt)] if v.is_sv else vep_allele(v.ref, [v.alt], v.alt)
+
+
+def case_keys(variants: list[V]) -> np.ndarray:
+    """(n,) int64 store keys of described variants: small-variant keys, SV keys for SVs."""
+    chrom = np.array([chrom_code(v.chrom) for v in variants], np.int8)
+    pos = np.array([v.pos for v in variants], np.int32)
+    key = variant_keys(chrom, pos, [v.ref for v in variants], [v.alt for v in variants])
+    sv = np.array([v.is_sv for v in variants], bool)
+    if sv.any():
+        picked = [v for v in variants if v.is_sv]
+        key[sv] = sv_keys(chrom[sv], pos[sv], [v.alt for v in picked],
+                          np.array([v.end for v in picked]), np.zeros(len(picked), np.int64))
+    return key
+
+
 def _csq(v: V) -> str:
-    allele = vep_allele(v.ref, [v.alt], v.alt)
+    allele = _vep_allele(v)
     entries = [Tx(v.gene, v.csq, v.biotype, v.mane, v.protein_pos, v.am)] + v.extra_tx
     out = []
     for k, t in enumerate(entries):
@@ -312,11 +357,11 @@ class Case:
     config: HeronConfig
 
     def __post_init__(self):
-        by_key = {int(k): v.label for k, v in zip(
-            variant_keys([chrom_code(v.chrom) for v in self.variants],
-                         [v.pos for v in self.variants], [v.ref for v in self.variants],
-                         [v.alt for v in self.variants]), self.variants)}
-        self.label = [by_key[int(k)] for k in self.shard.variants["key"]]
+        by_key = {int(k): v.label for k, v in zip(case_keys(self.variants), self.variants)}
+        v = self.shard.variants
+        # variants read from a file rather than described are labelled chrom:pos:alt
+        self.label = [by_key.get(int(k), f"{chrom_label(int(c))}:{p}:{a.decode()}")
+                      for k, c, p, a in zip(v["key"], v["chrom"], v["pos"], v["alt"])]
 
     def _name(self, sample: int, variant: int) -> tuple[str, str]:
         return self.samples[sample], self.label[variant]
@@ -403,8 +448,12 @@ class Case:
 
 
 def build_case(variants: list[V], pedigree: list[P], genes: dict, *,
-               cfg: HeronConfig | None = None, pm5_index=None) -> Case:
-    """Annotate, classify and evaluate a described case (see the module docstring)."""
+               cfg: HeronConfig | None = None, pm5_index=None, sv_shard: Shard | None = None,
+               classify_kw: dict | None = None) -> Case:
+    """Annotate, classify and evaluate a described case (see the module docstring).
+
+    sv_shard: SVs read by heron.ingest.sv, joined to the described variants' store as the
+    pipeline joins them; classify_kw: extra keyword arguments of ``classify_shard``."""
     cfg = cfg or DEFAULT_CONFIG
     samples = [p.id for p in pedigree if p.sequenced]
     sex = {"M": MALE, "F": FEMALE, None: UNKNOWN_SEX}
@@ -415,7 +464,9 @@ def build_case(variants: list[V], pedigree: list[P], genes: dict, *,
     patients = [p.id for p in pedigree if p.affected and p.sequenced]
     gs = gene_set(genes, patients)
     store = _store(variants, samples)
+    if sv_shard is not None:
+        store = join_sv_shard(store, sv_shard)
     annotated = combine(store, annotate_shard(store, cfg, _clinvar_table(variants)))
-    classified = classify_shard(annotated, gs, cfg, pm5_index=pm5_index)
+    classified = classify_shard(annotated, gs, cfg, pm5_index=pm5_index, **(classify_kw or {}))
     result = evaluate(classified, arrays, gs, cfg)
     return Case(variants, samples, classified, gs, arrays, result, cfg)

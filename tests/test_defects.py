@@ -52,15 +52,18 @@ def test_2_x_linked_female_comphet_is_formed():
 
 # 3. hom + SV deletion -------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="SV ingest not built yet")
 def test_3_hom_snv_pairs_with_a_deletion_covering_it():
     # the kid looks homozygous for the maternal SNV because the paternal allele is deleted
     variants = [V("chr2", 1000, "ARG", "missense_variant", clinvar="P", stars=0,
                   gt={"kid": HOM, "mum": HET}),
-                V("chr2", 900, "ARG", "transcript_ablation", ref="C", alt="<DEL>",
+                V("chr2", 900, "ARG", "transcript_ablation", ref="C", alt="<DEL>", end=1500,
                   gt={"kid": HET, "dad": HET})]
     case = build_case(variants, trio(), AR)
     assert ("kid", "ARG:1000", "ARG:900", "AR_comphet") in case.pairs()
+    assert ("kid", "ARG:900", "ARG:1000", "AR_comphet") in case.pairs()
+    assert case.row("ARG:900")["categories"] == {"sv_lof"}
+    # the SNV sits on the copy the deletion spared: in trans without asking the parents
+    assert case.candidate_flags("kid", "ARG:1000", "AR_comphet") == set()
 
 
 # 4. affected siblings and other relatives ---------------------------------------------------

@@ -326,3 +326,59 @@ def test_families_do_not_veto_each_other():
     pedigree = [P("A", "kid", sex="M", affected=True), P("B", "other", sex="F", affected=False)]
     variant = lof("ADG", gt={"kid": HET, "other": HET})
     assert passes([variant], pedigree, AD) == {("kid", "ADG:1000", "AD")}
+
+
+# -- the ambiguous_clinvar_moi flag ----------------------------------------------------------
+
+XBOTH = {"XBOTH": "BOTH monoallelic and biallelic, autosomal or pseudoautosomal"}
+
+
+def clinvar(gene: str, chrom: str = "chr2", pos: int = 1000, csq: str = "missense_variant",
+            stars: int = 1, **kw) -> V:
+    """A rare ClinVar P/LP variant (clinvar_plp with stars, else clinvar_recent_gene or
+    clinvar_0star)."""
+    return V(chrom, pos, gene, csq, clinvar="P", stars=stars, **kw)
+
+
+@pytest.mark.parametrize("variants, genes, flagged", [
+    # ClinVar alone, one copy, a gene with both MOIs: the assertion may be the recessive one
+    ([clinvar("BOTHG", gt={"kid": HET})], BOTH, True),
+    ([clinvar("BOTHG", stars=0, gt={"kid": HET})],
+     {"BOTHG": (BOTH["BOTHG"], "2025-06-01")}, True),                 # clinvar_recent_gene
+    # an unknown MOI reads as MonoAndBiallelic: ambiguous as well
+    ([clinvar("UNK", gt={"kid": HET})], {"UNK": "Unknown"}, True),
+    # a purely dominant gene leaves no doubt
+    ([clinvar("ADG", gt={"kid": HET})], AD, False),
+    # other primary evidence besides ClinVar
+    ([clinvar("BOTHG", csq="stop_gained", gt={"kid": HET})], BOTH, False),
+    # hom: both readings fit
+    ([clinvar("BOTHG", gt={"kid": HOM})], BOTH, False),
+    # a comp-het partner settles the recessive reading
+    ([clinvar("BOTHG", gt={"kid": HET}), lof("BOTHG", pos=2000, gt={"kid": HET})], BOTH,
+     False),
+])
+def test_ambiguous_clinvar_moi_on_single_copy_autosomal(variants, genes, flagged):
+    case = build_case(variants, singleton(), genes)
+    label = variants[0].label
+    assert ("kid", label, "AD") in case.passes()
+    assert ("ambiguous_clinvar_moi" in case.candidate_flags("kid", label, "AD")) is flagged
+
+
+def test_ambiguous_clinvar_moi_is_a_flag_not_a_filter():
+    het = clinvar("BOTHG", gt={"kid": HET, "dad": MISSING})
+    case = build_case([het], trio(), BOTH)
+    assert case.passes() == {("kid", "BOTHG:1000", "AD")}
+    assert case.candidate_flags("kid", "BOTHG:1000", "AD") == {"ambiguous_clinvar_moi"}
+    # a de novo ClinVar variant speaks for the dominant condition
+    case = build_case([clinvar("BOTHG", gt={"kid": HET})], trio(), BOTH)
+    assert "de_novo" in case.call_categories("kid", "BOTHG:1000")
+    assert case.candidate_flags("kid", "BOTHG:1000", "AD") == set()
+
+
+@pytest.mark.parametrize("sex, model, flagged", [("F", "XLD", True), ("M", "X_male", False)])
+def test_ambiguous_clinvar_moi_on_x(sex, model, flagged):
+    variant = clinvar("XBOTH", chrom="chrX", pos=X_POS,
+                      gt={"kid": HET if sex == "F" else HEMI})
+    case = build_case([variant], singleton(sex), XBOTH)
+    flags = case.candidate_flags("kid", variant.label, model)
+    assert ("ambiguous_clinvar_moi" in flags) is flagged

@@ -14,11 +14,12 @@ import pandas as pd
 from heron.annotate.csq import BIT
 from heron.annotate.stage import CLINVAR_BLB, CLINVAR_PLP
 from heron.audit import Checks
-from heron.classify.categories import row_categories
+from heron.classify.categories import row_categories, sv_lof_rows
 from heron.classify.frequency import frequency_checks
 from heron.classify.genes import GeneSet
 from heron.config import HeronConfig
 from heron.genome import CHROM_X, in_par
+from heron.ingest.sv import DEFAULT_SV_AF_FIELD
 from heron.store import Shard
 
 
@@ -128,8 +129,17 @@ def pm5_flags(shard: Shard, rows: dict, pm5_index) -> np.ndarray:
     return missense & (tx["protein_pos"][t] > 0) & found
 
 
-def classify_shard(shard: Shard, genes: GeneSet, config: HeronConfig, pm5_index=None) -> Shard:
-    """Rows, pre-filters, categories and per-MOI frequency verdicts of one annotated shard."""
+def classify_shard(shard: Shard, genes: GeneSet, config: HeronConfig, pm5_index=None, *,
+                   sv_af_field: str = DEFAULT_SV_AF_FIELD, sv_max_af: float = 0.03,
+                   sv_lof_consequences: dict[str, list[str]] | None = None) -> Shard:
+    """Rows, pre-filters, categories and per-MOI frequency verdicts of one annotated shard.
+
+    Structural variants (``svtype`` > 0, heron.ingest.sv) are classified with the small
+    variants: their gnomAD frequency is the gnomAD-SV AF of INFO field ``sv_af_field`` (in the
+    pre-filters and the per-MOI limits alike), and they take ``sv_lof`` (rare up to
+    ``sv_max_af``, loss-of-function consequences per SV type ``sv_lof_consequences``, see
+    heron.classify.categories.sv_lof_rows) instead of the small-variant categories.
+    """
     v = shard.variants
     rows = build_rows(shard, genes, config.prefilter.biotypes)
     var = rows["variant"]
@@ -137,6 +147,17 @@ def classify_shard(shard: Shard, genes: GeneSet, config: HeronConfig, pm5_index=
     stars = v["ann.clinvar_stars"][var]
     plp = clinvar == CLINVAR_PLP
     plp_starred = plp & (stars >= config.categories.clinvar_min_stars)
+    callset_ac = v["ac"][var]
+    callset_af = np.where(v["an"][var] > 0, callset_ac / np.maximum(v["an"][var], 1), 0.0)
+    svtype = v["svtype"][var] if "svtype" in v else np.zeros(len(var), np.int8)
+    is_sv = svtype > 0
+    sv_af = v[f"info.{sv_af_field}"][var] if f"info.{sv_af_field}" in v \
+        else np.full(len(var), np.nan, np.float32)
+    gnomad_af = np.where(is_sv, sv_af, v["ann.gnomad_af"][var]).astype(np.float32)
+    sv_lof = sv_lof_rows(svtype=svtype, consequence=rows["consequence"], callset_ac=callset_ac,
+                         callset_af=callset_af, gnomad_sv_af=sv_af, max_af=sv_max_af,
+                         callset_min_ac=config.frequency.callset_min_ac,
+                         lof_consequences=sv_lof_consequences)
     cats = row_categories(
         clinvar_plp=plp, clinvar_stars=stars, gene_new=genes.new[rows["gene"]],
         consequence=rows["consequence"],
@@ -145,14 +166,12 @@ def classify_shard(shard: Shard, genes: GeneSet, config: HeronConfig, pm5_index=
         spliceai=v["ann.spliceai"][var], am_score=rows["am_score"],
         min_stars=config.categories.clinvar_min_stars,
         spliceai_min=config.categories.spliceai_min,
-        alphamissense_min=config.categories.alphamissense_min)
+        alphamissense_min=config.categories.alphamissense_min, is_sv=is_sv, sv_lof=sv_lof)
     de_novo_eligible = ((rows["consequence"] & np.uint32(
         consequence_mask(config.categories.high_impact) | MISSENSE | INFRAME)) != 0) \
         | rows["snrna"] | plp
-    callset_ac = v["ac"][var]
-    callset_af = np.where(v["an"][var] > 0, callset_ac / np.maximum(v["an"][var], 1), 0.0)
     pre = prefilter_checks(config, clinvar=clinvar, stars=stars, plp=plp,
-                           filter_pass=v["filter_pass"][var], gnomad_af=v["ann.gnomad_af"][var],
+                           filter_pass=v["filter_pass"][var], gnomad_af=gnomad_af,
                            callset_ac=callset_ac, callset_af=callset_af)
     # Rows with a category stay even when a pre-filter drops them (the audit trail cites the
     # rule); rows only a de novo call could lift matter only when they pass the pre-filters.
@@ -160,8 +179,7 @@ def classify_shard(shard: Shard, genes: GeneSet, config: HeronConfig, pm5_index=
     rule, pre_limit, observed = pre.reasons(np.flatnonzero(keep))
     rows = {k: a[keep] for k, a in rows.items()}
     cats, plp, plp_starred, var = cats[keep], plp[keep], plp_starred[keep], var[keep]
-    callset_ac, callset_af = callset_ac[keep], callset_af[keep]
-    af = v["ann.gnomad_af"][var]
+    callset_ac, callset_af, af = callset_ac[keep], callset_af[keep], gnomad_af[keep]
     on_x = (v["chrom"][var] == CHROM_X) & ~in_par(v["chrom"][var], v["pos"][var], shard.build)
     freq = {}
     f = config.frequency

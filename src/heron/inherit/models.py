@@ -4,6 +4,11 @@ The unit is a *call*: an affected sample carrying a row (variant × gene). Every
 against each model its gene's MOI allows, as an ordered list of named checks; a call becomes a
 candidate when every check of one model passes. Calls that pass no model keep the failure of
 the model they got furthest in — the audit trail.
+
+Structural variants (heron.ingest.sv) take part like any call. A small variant that looks
+homozygous inside a heterozygous deletion of the same sample and gene is hemizygous: it pairs
+with that deletion as a compound heterozygote (in trans by construction), and with nothing
+else.
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ from heron.audit import Checks
 from heron.classify.categories import CAT, role_masks
 from heron.classify.genes import MOI, GeneSet
 from heron.config import HeronConfig
-from heron.genome import CHROM_M, CHROM_X, in_par
+from heron.genome import CHROM_M
 from heron.ingest.pedigree import AFFECTED, FEMALE, MALE, UNAFFECTED, PedigreeArrays
+from heron.ingest.sv import SVTYPE
 from heron.inherit.denovo import allele_balance, de_novo_checks, depth
 from heron.inherit.family import family_genotypes, relatives
 from heron.store import Shard
@@ -37,6 +43,9 @@ MODEL_DESCRIPTION = {
 }
 DOMINANT_FREQUENCY = {"AD", "X_male", "XLD", "X_pseudodominant", "mito"}
 COMPHET = {"AR_comphet", "XLR_comphet"}
+SINGLE_COPY = ("AD", "XLD")  # models where one het allele is the whole explanation
+CLINVAR_CATEGORIES = np.uint16(int(CAT["clinvar_plp"]) | int(CAT["clinvar_recent_gene"])
+                               | int(CAT["clinvar_0star"]))
 
 # Models each simplified MOI allows on autosomes (and the PARs) and on X.
 _AUTOSOMAL = {"Monoallelic": {"AD"}, "MonoAndBiallelic": {"AD", "AR_hom", "AR_comphet"},
@@ -60,7 +69,9 @@ def _allowed_table(table: dict) -> np.ndarray:
 
 ALLOWED_AUTOSOMAL, ALLOWED_X = _allowed_table(_AUTOSOMAL), _allowed_table(_ON_X)
 
-FLAGS = ("allele_balance", "low_depth", "xlr_female_het", "phase_unknown")
+# ambiguous_clinvar_moi: see _ambiguous_clinvar_moi
+FLAGS = ("allele_balance", "low_depth", "xlr_female_het", "phase_unknown",
+         "ambiguous_clinvar_moi")
 FLAG = {name: np.uint8(1 << i) for i, name in enumerate(FLAGS)}
 
 
@@ -201,21 +212,28 @@ def evaluate(shard: Shard, ped: PedigreeArrays, genes: GeneSet, config: HeronCon
               "no unaffected relative has the disease genotype", unaff_bad.sum(axis=1))
         checks[model] = c
 
+    hemi = _hom_inside_deletion(v, var, s, gene, g)
     comphet_checks, pairs = _comphet(rows, r, s, var, gene, g, female, allowed, common, cats,
                                      primary, G, rel_aff, rel_unaff, rel_male, on_x, calls,
-                                     plp_starred, ped)
+                                     plp_starred, ped, v, hemi)
     checks.update(comphet_checks)
 
     flags = _flags(g, ab, d, config)
-    candidates = _candidates(checks, pairs, r, var, s, gene, cats, flags, am_only, female)
+    paired = np.zeros(n, bool)
+    paired[pairs["a"].to_numpy()] = True
+    paired[pairs["b"].to_numpy()] = True
+    ambiguous = _ambiguous_clinvar_moi(cats, primary, g, np.where(on_x, moi_x, moi_auto), paired)
+    candidates = _candidates(checks, pairs, r, var, s, gene, cats, flags, am_only, female,
+                             ambiguous)
     audit = _audit(checks, r, var, s, gene, candidates)
     return Result(candidates, audit, Calls(r, var, s, gene, cats, flags, checks, dn))
 
 
 _GENOTYPE_TEXT = {"AD": "het or hom", "AR_hom": "hom", "X_male": "hemizygous male",
                   "XLD": "female carrier", "XLR_hom": "hom female", "X_pseudodominant": "het female",
-                  "mito": "carrier above the heteroplasmy threshold", "AR_comphet": "het",
-                  "XLR_comphet": "het female"}
+                  "mito": "carrier above the heteroplasmy threshold",
+                  "AR_comphet": "het, or hom inside a het deletion",
+                  "XLR_comphet": "het female, or hom inside a het deletion"}
 
 
 def _moi_text(model: str) -> str:
@@ -277,9 +295,52 @@ def _pairs_within_groups(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return left, left + offset + 1
 
 
+def _last_base(v: dict, variant: np.ndarray) -> np.ndarray:
+    """(n,) int: the last reference base each variant touches (``end``, else from REF)."""
+    if "end" in v:
+        return v["end"][variant].astype(np.int64)
+    return v["pos"][variant].astype(np.int64) + np.char.str_len(v["ref"][variant]) - 1
+
+
+def _deletion_covers(v: dict, del_var: np.ndarray, del_g: np.ndarray,
+                     small_var: np.ndarray) -> np.ndarray:
+    """(n,) bool: a het SV deletion call (``del_var``, genotype ``del_g``) whose deleted bases
+    (POS+1..END, POS being the padding base) hold all of a small variant ``small_var``."""
+    if "svtype" not in v:
+        return np.zeros(len(del_var), bool)
+    svtype = v["svtype"]
+    pos = v["pos"].astype(np.int64)
+    return ((svtype[del_var] == SVTYPE["DEL"]) & (del_g == 1) & (svtype[small_var] == 0)
+            & (pos[small_var] > pos[del_var])
+            & (_last_base(v, small_var) <= _last_base(v, del_var)))
+
+
+def _hom_inside_deletion(v: dict, var: np.ndarray, s: np.ndarray, gene: np.ndarray,
+                         g: np.ndarray) -> np.ndarray:
+    """(n,) bool over the calls: a small variant that looks homozygous inside a het deletion
+    call of the same sample and gene — really hemizygous, so a comp-het partner of it.
+
+    Pairs hom small calls with het deletion calls by a join on (sample, gene)."""
+    n = len(var)
+    if "svtype" not in v or n == 0:
+        return np.zeros(n, bool)
+    svtype = v["svtype"][var]
+    hom = np.flatnonzero((g == 2) & (svtype == 0))
+    dels = np.flatnonzero((g == 1) & (svtype == SVTYPE["DEL"]))
+    if len(hom) == 0 or len(dels) == 0:
+        return np.zeros(n, bool)
+    joined = pd.DataFrame({"h": hom, "s": s[hom], "gene": gene[hom]}).merge(
+        pd.DataFrame({"d": dels, "s": s[dels], "gene": gene[dels]}), on=["s", "gene"])
+    h, d = joined["h"].to_numpy(), joined["d"].to_numpy()
+    out = np.zeros(n, bool)
+    out[h[_deletion_covers(v, var[d], g[d], var[h])]] = True
+    return out
+
+
 def _comphet(rows, r, s, var, gene, g, female, allowed, common, cats, primary, G, rel_aff,
-             rel_unaff, rel_male, on_x, calls, plp_starred, ped):
-    """Comp-het checks per call (one list per comp-het model) and the valid pairs."""
+             rel_unaff, rel_male, on_x, calls, plp_starred, ped, v, hemi):
+    """Comp-het checks per call (one list per comp-het model) and the valid pairs; ``hemi``
+    (n,) bool marks hom calls inside a het deletion (:func:`_hom_inside_deletion`)."""
     n = len(r)
     per_model = {}
     for model in ("AR_comphet", "XLR_comphet"):
@@ -287,7 +348,7 @@ def _comphet(rows, r, s, var, gene, g, female, allowed, common, cats, primary, G
         c.extend(common)
         applies = allowed[:, MODELS.index(model)] & (female if model == "XLR_comphet" else True)
         c.add(f"{model}.moi", ~applies, _moi_text(model))
-        c.add(f"{model}.genotype", g != 1, _GENOTYPE_TEXT[model], g)
+        c.add(f"{model}.genotype", (g != 1) & ~hemi, _GENOTYPE_TEXT[model], g)
         _frequency(c, rows, r, model)
         c.add(f"{model}.category", cats == 0, "any category", cats.astype(np.float32))
         per_model[model] = c
@@ -300,6 +361,12 @@ def _comphet(rows, r, s, var, gene, g, female, allowed, common, cats, primary, G
     pair = Checks(len(a))
     pair.add("comphet.primary", ((cats[a] | cats[b]) & primary) == 0,
              "at least one of the pair primary")
+    # a hom call is in the pair only as the hemizygous partner of the deletion covering it
+    hom_a, hom_b = g[a] == 2, g[b] == 2
+    pair.add("comphet.hom_outside_deletion",
+             (hom_a & ~_deletion_covers(v, var[b], g[b], var[a]))
+             | (hom_b & ~_deletion_covers(v, var[a], g[a], var[b])),
+             "a hom call pairs only with a het deletion covering it")
     ps_a, ps_b = calls["ps"][var[a], s[a]], calls["ps"][var[b], s[b]]
     ph_a, ph_b = calls["phase"][var[a], s[a]], calls["phase"][var[b], s[b]]
     same_set = (ps_a > 0) & (ps_a == ps_b)
@@ -323,8 +390,9 @@ def _comphet(rows, r, s, var, gene, g, female, allowed, common, cats, primary, G
     pair.add("comphet.unaffected_relatives", unaff_bad.any(axis=1) & ~exempt,
              "no unaffected relative carries both", unaff_bad.sum(axis=1))
     good = pair.passed()
-    trans = (same_set & (ph_a != ph_b)) | _by_parents(calls["gt"], var[a], var[b], father,
-                                                      mother, "trans")
+    # the variant inside a deletion sits on the other copy: in trans by construction
+    trans = (same_set & (ph_a != ph_b)) | hom_a | hom_b \
+        | _by_parents(calls["gt"], var[a], var[b], father, mother, "trans")
     pairs = pd.DataFrame({"a": a[good], "b": b[good], "phased": trans[good]})
     has_partner = np.zeros(n, bool)
     has_partner[a[good]] = True
@@ -371,7 +439,24 @@ def _flags(g, ab, d, config) -> np.ndarray:
     return flags
 
 
-def _candidates(checks, pairs, r, var, s, gene, cats, flags, am_only, female) -> pd.DataFrame:
+def _ambiguous_clinvar_moi(cats: np.ndarray, primary: np.uint16, g: np.ndarray,
+                           moi: np.ndarray, paired: np.ndarray) -> np.ndarray:
+    """(n,) bool: calls whose single-copy (AD, XLD) report rests on ClinVar alone in a gene
+    that is both mono- and biallelic — ClinVar's P/LP may be for the recessive condition,
+    making the patient a carrier; the expert must check which condition it asserts.
+
+    cats uint16, g int8, moi int8 (heron.classify.genes MOI code where the call lies),
+    paired bool (the call also has a valid comp-het partner, which settles the recessive
+    reading); all (n,). A hom call is not flagged (it fits either reading), nor one with any
+    primary category besides ClinVar (a de novo call, say, speaks for dominance).
+    """
+    clinvar = (cats & CLINVAR_CATEGORIES) != 0
+    other_primary = (cats & primary & ~CLINVAR_CATEGORIES) != 0
+    return (g == 1) & clinvar & ~other_primary & (moi == MOI["MonoAndBiallelic"]) & ~paired
+
+
+def _candidates(checks, pairs, r, var, s, gene, cats, flags, am_only, female,
+                ambiguous) -> pd.DataFrame:
     parts = []
     for model, c in checks.items():
         if model in COMPHET:
@@ -380,6 +465,8 @@ def _candidates(checks, pairs, r, var, s, gene, cats, flags, am_only, female) ->
         f = flags[ok].copy()
         if model == "X_pseudodominant":
             f |= FLAG["xlr_female_het"]
+        if model in SINGLE_COPY:
+            f |= np.where(ambiguous[ok], FLAG["ambiguous_clinvar_moi"], 0).astype(np.uint8)
         parts.append(pd.DataFrame({"call": ok, "model": model, "partner": -1, "flags": f,
                                    "needs_phenotype": am_only[ok]}))
     if len(pairs):
