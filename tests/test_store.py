@@ -48,3 +48,19 @@ def test_report_shard_keeps_candidate_variants_and_genotypes_only():
     assert small.variants["key"][table["variant"]].tolist() == [13, 11, 11]
     assert small.rows["gene"][table["row"]].tolist() == [9, 8, 7]
     assert (small.rows["variant"][table["row"]] == table["variant"]).all()
+
+
+def test_stacked_calls_read_by_index_across_shards():
+    from heron.store import StackedCalls
+
+    a = np.arange(6, dtype=np.int32).reshape(3, 2)
+    b = np.arange(100, 104, dtype=np.int32).reshape(2, 2)
+    stacked = StackedCalls([a, b])
+    whole = np.concatenate([a, b])
+    variant = np.array([4, 0, 3, 2, 4])
+    sample = np.array([1, 0, 0, 1, 0])
+    assert stacked.shape == (5, 2)
+    assert stacked[variant, sample].tolist() == whole[variant, sample].tolist()
+    # a scalar sample broadcasts against the variants, as for one parent of many calls
+    assert stacked[variant, 1].tolist() == whole[variant, 1].tolist()
+    assert stacked[np.zeros(0, int), np.zeros(0, int)].shape == (0,)

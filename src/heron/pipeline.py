@@ -5,6 +5,7 @@ output atomically, so an interrupted stage never leaves a half-written result be
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -17,7 +18,7 @@ import pandas as pd
 
 from heron.config import HeronConfig
 from heron.errors import InputError, ResourceError
-from heron.store import Shard
+from heron.store import Shard, StackedCalls
 
 log = logging.getLogger(__name__)
 
@@ -336,7 +337,8 @@ def classify(config: HeronConfig, store: Path, annotation: Path, genes: Path, kn
 
 
 def concat_shards(shards: list[Shard]) -> Shard:
-    """One shard of several classified shards (same samples), tables re-linked."""
+    """One shard of several classified shards (same samples), tables re-linked; call fields
+    other than ``gt`` are :class:`heron.store.StackedCalls` (read by index, never copied)."""
     if not shards:
         raise InputError("no classified shards to combine")
     if len(shards) == 1:
@@ -361,7 +363,9 @@ def concat_shards(shards: list[Shard]) -> Shard:
 
     variants = {k: np.concatenate([s.variants[k] for s in shards])
                 for k in shards[0].variants if all(k in s.variants for s in shards)}
-    calls = {k: np.concatenate([s.calls[k] for s in shards]) for k in shards[0].calls}
+    # genotypes are read whole; every other call field only at the calls the models test
+    calls = {k: np.concatenate([s.calls[k] for s in shards]) if k == "gt"
+             else StackedCalls([s.calls[k] for s in shards]) for k in shards[0].calls}
     transcripts = cat("transcripts", {"variant": offsets})
     rows = cat("rows", {"variant": offsets, "tx": tx_offsets})
     meta = dict(shards[0].meta, regions=[s.meta.get("region") for s in shards])
@@ -442,8 +446,7 @@ def report_shard(shard: Shard, table: pd.DataFrame) -> Shard:
     each family member's genotype, nothing else per call); re-points ``table["variant"]`` and
     ``table["row"]`` into it."""
     variants, index = np.unique(table["variant"].to_numpy(np.int64), return_inverse=True)
-    small = shard.take(variants)
-    small.calls = {"gt": small.calls["gt"]}
+    small = dataclasses.replace(shard, calls={"gt": shard.calls["gt"]}).take(variants)
     table["variant"] = index
     if shard.rows:
         kept_rows = np.flatnonzero(np.isin(shard.rows["variant"], variants))

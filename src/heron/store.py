@@ -133,6 +133,35 @@ class Shard:
                    meta, loaded["rows"])
 
 
+class StackedCalls:
+    """Call arrays of several shards stacked along the variant axis without copying them.
+
+    Reading is by paired integer indices only, ``stacked[variant, sample]`` (broadcastable int
+    arrays), which is how the inheritance models read every call field but the genotype: each
+    index is looked up in the (memory-mapped) shard that holds it, so stacking a cohort's
+    shards costs no more memory than the calls actually read.
+    """
+
+    def __init__(self, parts: list[np.ndarray]):
+        self.parts = parts
+        self.offsets = np.cumsum([0] + [len(p) for p in parts])
+        self.dtype = parts[0].dtype
+        self.shape = (int(self.offsets[-1]), parts[0].shape[1])
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key) -> np.ndarray:
+        rows, cols = np.broadcast_arrays(*(np.asarray(k, dtype=np.int64) for k in key))
+        out = np.empty(rows.shape, dtype=self.dtype)
+        part = np.searchsorted(self.offsets, rows, side="right") - 1
+        for i, arr in enumerate(self.parts):
+            mine = part == i
+            if mine.any():
+                out[mine] = arr[rows[mine] - self.offsets[i], cols[mine]]
+        return out
+
+
 def decode(arr: np.ndarray) -> list[str]:
     """Bytes array → list of str (for reports and messages, never for the core)."""
     return [x.decode() if isinstance(x, bytes) else str(x) for x in arr.tolist()]
