@@ -180,6 +180,10 @@ def test_join_aligns_samples_recodes_csq_and_annotates():
     assert tx["gene_symbol"][mine].tolist() == [b"ARG"]
     assert tx["consequence"][mine][0] == BIT["transcript_ablation"]
     assert tx["mane"][mine].all()
+    # VEP names a multi-allelic CNV's entries once for the site: both ALTs keep them
+    for alt in ("<CN0>", "<CN3>"):
+        cnv = tx["variant"] == by_pos(joined, 10000, alt)
+        assert tx["gene_symbol"][cnv].tolist() == [b"CNG"]
 
 
 def _store_of(classified):
@@ -360,3 +364,12 @@ def test_hom_snv_without_its_own_covering_deletion_stays_unpaired(variants):
                                                            "DUP": ["coding_sequence"]}})
     assert variants[0].label in case.kept()
     assert case.pairs() == set()
+
+
+def test_hom_snv_inside_a_deletion_on_x_in_a_female():
+    xbi = {"XBI": "X-LINKED: hemizygous mutation in males, biallelic mutations in females"}
+    variants = [V("chrX", 31_000_000, "XBI", "transcript_ablation", ref="C", alt="<DEL>",
+                  end=31_005_000, gt={"kid": HET}),
+                V("chrX", 31_002_000, "XBI", "stop_gained", gt={"kid": HOM})]
+    case = build_case(variants, singleton("F"), xbi)
+    assert case.pairs() == comphet("kid", "XBI:31000000", "XBI:31002000", "XLR_comphet")

@@ -127,8 +127,8 @@ def _sample_filter_fails(record, present: set[str], n: int) -> np.ndarray:
     ft = record.format("FT")
     if ft is None:
         return np.zeros(n, bool)
-    text = np.char.strip(np.asarray(ft).astype(str).reshape(n, -1)[:, 0])
-    return ~np.isin(text, ["PASS", ".", ""])
+    text = np.asarray(ft).astype(str).reshape(n, -1)[:, 0]
+    return (text != "PASS") & (text != ".") & (text != "")
 
 
 def _header_fields(raw_header: str, kind: str) -> dict[str, tuple[str, str]]:
@@ -342,7 +342,8 @@ def _add_sv_record(record, chrom: int, rows: _Rows, n: int, present: set[str],
         v["an"].append(int(called.sum()))
         v["alt_index"].append(alt_i)
         v["n_alts"].append(len(alts))
-        v["vep_allele"].append(VEP_ALLELE[kind])
+        # VEP reads a record of several symbolic ALTs as one copy-number variant
+        v["vep_allele"].append(VEP_ALLELE[kind] if len(alts) == 1 else VEP_ALLELE["CNV"])
         v["qual"].append(record.QUAL if record.QUAL is not None else np.nan)
         v["end"].append(max(end, record.POS))
         v["svtype"].append(SVTYPE[kind])
