@@ -19,6 +19,7 @@ import pandas as pd
 from heron.config import HeronConfig
 from heron.errors import InputError, ResourceError
 from heron.store import Shard, StackedCalls
+from heron.tabular import tsv_text
 
 log = logging.getLogger(__name__)
 
@@ -436,8 +437,8 @@ def prioritise(config: HeronConfig, classified: list[Path], genes: Path, out: Pa
     table = rank_candidates(table[~gated], config)
     out.mkdir(parents=True, exist_ok=True)
     report_shard(shard, table).save(out / "shard")
-    write_text_atomic(out / "candidates.tsv", table.to_csv(sep="\t", index=False))
-    write_text_atomic(out / "audit.tsv", audit.to_csv(sep="\t", index=False))
+    write_text_atomic(out / "candidates.tsv", tsv_text(table))
+    write_text_atomic(out / "audit.tsv", tsv_text(audit))
     return out
 
 
@@ -455,17 +456,18 @@ def report_shard(shard: Shard, table: pd.DataFrame) -> Shard:
 
 
 def variant_ids(shard: Shard, index: np.ndarray) -> np.ndarray:
-    """'chr1:123:A:G' names of variants (for tables and reports)."""
+    """object ``(len(index),)``: 'chr1:123:A:G' names of variants (for tables and reports),
+    each distinct variant formatted once."""
     from heron.genome import CHROM_NAMES
 
+    index = np.asarray(index, dtype=np.int64)
+    distinct, inverse = np.unique(index, return_inverse=True)
     v = shard.variants
-    chrom = np.char.add("chr", np.array(CHROM_NAMES)[v["chrom"][index]])
-    parts = [chrom, v["pos"][index].astype(str), np.char.decode(v["ref"][index]),
-             np.char.decode(v["alt"][index])]
-    out = parts[0]
-    for p in parts[1:]:
-        out = np.char.add(np.char.add(out, ":"), p)
-    return out
+    chrom = np.array(CHROM_NAMES, dtype=object)[v["chrom"][distinct]]
+    names = [f"chr{c}:{p}:{r.decode()}:{a.decode()}" for c, p, r, a in
+             zip(chrom.tolist(), v["pos"][distinct].tolist(), v["ref"][distinct].tolist(),
+                 v["alt"][distinct].tolist())]
+    return np.array(names, dtype=object)[inverse] if names else np.zeros(0, dtype=object)
 
 
 def candidate_table(candidates: pd.DataFrame, shard: Shard, genes) -> pd.DataFrame:
@@ -486,8 +488,11 @@ def candidate_table(candidates: pd.DataFrame, shard: Shard, genes) -> pd.DataFra
         out = np.full(len(starts), "", dtype=object)
         pairs = pd.DataFrame({"g": group, "v": values})
         pairs = pairs[pairs["v"] != ""].drop_duplicates().sort_values(["g", "v"])
-        if len(pairs):
-            text = pairs.groupby("g", sort=True)["v"].agg(",".join)
+        # most groups hold one value: only the others need joining
+        single = ~pairs["g"].duplicated(keep=False).to_numpy()
+        out[pairs["g"].to_numpy()[single]] = pairs["v"].to_numpy()[single]
+        if not single.all():
+            text = pairs[~single].groupby("g", sort=True)["v"].agg(",".join)
             out[text.index.to_numpy()] = text.to_numpy()
         return out
 

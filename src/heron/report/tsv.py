@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from heron.report.model import Report
+from heron.tabular import tsv_text
 
 COLUMNS = ["sample", "family", "rank", "score", "variant", "gene", "moi", "categories",
            "new_or_changed", "why", "consequence", "hgvsc", "hgvsp", "clinvar", "clinvar_stars",
@@ -44,4 +45,4 @@ def frame(report: Report) -> pd.DataFrame:
 
 
 def render(report: Report) -> str:
-    return frame(report).to_csv(sep="\t", index=False)
+    return tsv_text(frame(report))
