@@ -81,6 +81,7 @@ def plan_shards(config: HeronConfig) -> list[str]:
 
 def ingest(config: HeronConfig, region: str, out: Path) -> Path:
     """Read one region of every cohort VCF into one shard folder."""
+    from heron.annotate.stage import consequence_table
     from heron.ingest.vcf import Region, merge_shards, open_vcf, read_region
 
     wanted = Region.parse(region)
@@ -98,7 +99,13 @@ def ingest(config: HeronConfig, region: str, out: Path) -> Path:
                 path = compute_consequences(config, path, local, Path(tmp) / f"{i}.csq.vcf.gz")
                 local = None
             shards.append(read_region(path, local, build=config.cohort.genome_build, **fields))
-    return merge_shards(shards).save(out)
+    shard = merge_shards(shards)
+    # consequences are parsed once per callset, not at every reanalysis; the raw text goes
+    # (a VCF without them is refused by annotate, which names the missing field)
+    if f"info.{csq_field(config)}" in shard.variants:
+        shard.transcripts = consequence_table(shard, config)
+        shard.variants.pop(f"info.{csq_field(config)}")
+    return shard.save(out)
 
 
 def csq_field(config: HeronConfig) -> str:
@@ -230,7 +237,7 @@ def annotate(config: HeronConfig, store: Path, knowledge: Path, out: Path) -> Pa
     from heron.resources.alphamissense import AlphaMissenseTable
     from heron.resources.gnomad import GnomadIndex
 
-    shard = Shard.load(store, mmap=True, tables=("variants",))
+    shard = Shard.load(store, mmap=True, tables=("variants", "transcripts"))
     table, _ = load_clinvar(knowledge)
     gnomad = GnomadIndex.load(knowledge / "gnomad", mmap=True) \
         if (knowledge / "gnomad").exists() else None

@@ -13,8 +13,10 @@ A shard is a folder of aligned numpy arrays, one ``.npy`` per array, memory-mapp
     gt int8 (alt-allele count 0/1/2, -1 missing; a haploid alt call is 2), gq int16, dp int32,
     ad_ref int32, ad_alt int32 (-1 missing in all four), phase int8 (0 unphased or not het,
     1 alt on the first haplotype, 2 alt on the second), ps int32 (phase set, 0 none).
-``transcripts`` (n_transcripts,) — filled by annotate
-    variant int32 (row into ``variants``) and the consequence columns (heron.annotate.csq).
+``transcripts`` (n_transcripts,) — parsed by ingest from the consequence INFO field (whose
+    raw text is then dropped); annotate copies it into its output and fills AlphaMissense
+    scores there. variant int32 (row into ``variants``) and the consequence columns
+    (heron.annotate.csq).
 ``rows`` (n_rows,) — filled by classify
     variant int32, gene int32 and the categories and filters of each variant × gene.
 

@@ -34,18 +34,9 @@ def annotate_shard(shard: Shard, config: HeronConfig, clinvar=None, *, gnomad=No
     """
     v = shard.variants
     n = shard.n_variants
-    field = "BCSQ" if config.ingest.gff3 else config.ingest.csq_field
     out: dict[str, np.ndarray] = {"key": v["key"]}
-    descriptions = shard.meta.get("info_descriptions", {})
-    if f"info.{field}" in v:
-        out_tx = parse_annotations(v[f"info.{field}"], descriptions.get(field, ""),
-                                   v["vep_allele"], v["alt"], v["n_alts"], chrom=v["chrom"],
-                                   pos=v["pos"], ref=v["ref"])
-    else:
-        raise InputError(f"the VCF has no INFO/{field} consequence field",
-                         path=", ".join(shard.meta.get("sources", [])),
-                         hint="annotate the VCF with VEP (CSQ), bcftools csq (BCSQ) or snpEff "
-                              "(ANN) and set ingest.csq_field")
+    # a store from ingest holds the parsed consequences; they never change between runs
+    out_tx = dict(shard.transcripts) if shard.transcripts else consequence_table(shard, config)
     if gnomad is not None:
         joined = gnomad.join(v["key"], v["ref"], v["alt"])
         out["ann.gnomad_af"] = joined["af"].astype(np.float32)
@@ -72,6 +63,21 @@ def annotate_shard(shard: Shard, config: HeronConfig, clinvar=None, *, gnomad=No
     meta = {"clinvar_release": getattr(clinvar, "release", None) if clinvar else None,
             "region": shard.meta.get("region")}
     return Shard(shard.samples, shard.build, out, {}, out_tx, meta)
+
+
+def consequence_table(shard: Shard, config: HeronConfig) -> dict[str, np.ndarray]:
+    """The transcripts table (heron.annotate.csq) parsed from the shard's consequence INFO
+    field (CSQ/ANN/BCSQ as configured)."""
+    v = shard.variants
+    field = "BCSQ" if config.ingest.gff3 else config.ingest.csq_field
+    if f"info.{field}" not in v:
+        raise InputError(f"the VCF has no INFO/{field} consequence field",
+                         path=", ".join(shard.meta.get("sources", [])),
+                         hint="annotate the VCF with VEP (CSQ), bcftools csq (BCSQ) or snpEff "
+                              "(ANN) and set ingest.csq_field")
+    description = shard.meta.get("info_descriptions", {}).get(field, "")
+    return parse_annotations(v[f"info.{field}"], description, v["vep_allele"], v["alt"],
+                             v["n_alts"], chrom=v["chrom"], pos=v["pos"], ref=v["ref"])
 
 
 def clinvar_columns(keys: np.ndarray, ref: np.ndarray, alt: np.ndarray, clinvar) -> dict:
