@@ -373,3 +373,43 @@ def test_hom_snv_inside_a_deletion_on_x_in_a_female():
                 V("chrX", 31_002_000, "XBI", "stop_gained", gt={"kid": HOM})]
     case = build_case(variants, singleton("F"), xbi)
     assert case.pairs() == comphet("kid", "XBI:31000000", "XBI:31002000", "XLR_comphet")
+
+
+def test_pipeline_ingest_joins_the_sv_vcf_and_parses_consequences_once(tmp_path):
+    import pysam
+
+    from heron.config import HeronConfig
+    from heron.pipeline import ingest
+
+    small = tmp_path / "small.vcf"
+    small.write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=chr2,length=242193529>\n"
+        '##INFO=<ID=CSQ,Number=.,Type=String,Description="Consequence annotations from '
+        'Ensembl VEP. Format: Allele|Consequence|SYMBOL|Gene|Feature|BIOTYPE">\n'
+        '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
+        '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths">\n'
+        '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Depth">\n'
+        '##FORMAT=<ID=GQ,Number=1,Type=Integer,Description="Genotype quality">\n'
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tkid\tdad\tmum\n"
+        "chr2\t1000\t.\tC\tT\t50\tPASS\tCSQ=T|missense_variant|ARG|ENSG_ARG|ENST_ARG_0|"
+        "protein_coding\tGT:AD:DP:GQ\t1/1:0,30:30:99\t0/0:30,0:30:99\t0/1:15,15:30:99\n")
+    small_gz = pysam.tabix_index(str(small), preset="vcf", force=True)
+    sv_gz = pysam.tabix_index(str(_copy(MANTA, tmp_path)), preset="vcf", force=True)
+    config = HeronConfig.model_validate({"cohort": {"vcfs": [small_gz], "sv_vcfs": [sv_gz]}})
+    shard = Shard.load(ingest(config, "chr2", tmp_path / "store"))
+    v = shard.variants
+    assert "info.CSQ" not in v  # parsed into the transcripts table at ingest
+    alts = [a.decode() for a in v["alt"]]
+    assert alts[:2] == ["<DEL>", "T"]  # genome order: the deletion starts at 900
+    assert v["svtype"].tolist()[:2] == [1, 0]
+    assert shard.calls["gt"][1].tolist() == [2, 0, 1]
+    assert shard.calls["gt"][0].tolist() == [1, 1, 0]
+    genes = {(int(i), s.decode()) for i, s in zip(shard.transcripts["variant"],
+                                                   shard.transcripts["gene_symbol"])}
+    assert {(0, "ARG"), (1, "ARG")} <= genes
+
+
+def _copy(path, folder):
+    target = folder / Path(path).name
+    target.write_bytes(Path(path).read_bytes())
+    return target

@@ -46,6 +46,12 @@ class CohortConfig(_Section):
     reference_fasta: str | None = Field(
         None, description="Indexed FASTA of the build. When given, indels are left-aligned with "
                           "bcftools norm before ingest.")
+    sv_vcfs: list[str] = Field(
+        default_factory=list,
+        description="Structural-variant VCFs (Manta, GATK-SV, DRAGEN; symbolic ALTs with END), "
+                    "VEP-annotated like the small variants (bgzipped and tabix-indexed). Their "
+                    "calls join the small variants' shards: sv_lof, comp-het partners, a hom "
+                    "call inside a deletion.")
     solved: list[str] = Field(default_factory=list,
                               description="Solved samples or families: kept in history, hidden "
                                           "from reports.")
@@ -67,6 +73,12 @@ class IngestConfig(_Section):
                     "ALT after splitting). Missing values become NaN.")
     info_string: list[str] = Field(default_factory=lambda: ["SpliceAI"],
                                    description="String INFO fields kept per variant.")
+    sv_af_field: str = Field("gnomad_v2.1_sv_AF", description="INFO field of the SV VCFs "
+                             "holding the gnomAD-SV allele frequency (missing = absent).")
+    sv_min_length: int = Field(50, ge=1, description="SV records shorter than this are skipped "
+                               "(the small-variant caller reports them).")
+    sv_sample_filter: bool = Field(True, description="An SV call whose FORMAT/FT is not PASS is "
+                                   "read as missing.")
     gff3: str | None = Field(None, description="Ensembl GFF3 gene models. When given (with "
                              "cohort.reference_fasta), consequences are computed with bcftools "
                              "csq before ingest and read from BCSQ.")
@@ -238,6 +250,14 @@ class CategoryConfig(_Section):
                                      "which a missense is likely pathogenic.")
     clinvar_min_stars: int = Field(1, ge=0, le=4, description="Stars for clinvar_plp; fewer "
                                    "stars give clinvar_0star or clinvar_recent_gene.")
+    sv_max_af: float = Field(0.03, ge=0, le=1, description="gnomAD-SV and callset AF (callset "
+                             "only above AC 10) up to which an SV can be sv_lof.")
+    sv_lof_consequences: dict[str, list[str]] = Field(
+        default_factory=lambda: {k: list(v) for k, v in _sv_lof_defaults().items()},
+        description="Consequences that make an SV of each type (DEL, DUP, INV, INS, CNV, CPX) "
+                    "a loss of function of the gene. Duplications and inversions are not by "
+                    "default: from the consequence alone a whole-gene copy cannot be told from "
+                    "one that breaks the gene.")
 
     @model_validator(mode="after")
     def _known_categories(self) -> "CategoryConfig":
@@ -246,7 +266,22 @@ class CategoryConfig(_Section):
         unknown = sorted(set(self.roles) - set(CATEGORY_NAMES))
         if unknown:
             raise ValueError(f"unknown categories {unknown}; known: {list(CATEGORY_NAMES)}")
+        from heron.annotate.csq import CONSEQUENCES
+        from heron.ingest.sv import SVTYPE
+
+        bad_types = sorted(set(self.sv_lof_consequences) - set(SVTYPE))
+        bad_terms = sorted({t for terms in self.sv_lof_consequences.values() for t in terms}
+                           - set(CONSEQUENCES))
+        if bad_types or bad_terms:
+            raise ValueError(f"sv_lof_consequences: unknown SV types {bad_types} or consequences "
+                             f"{bad_terms}; SV types: {list(SVTYPE)}")
         return self
+
+
+def _sv_lof_defaults() -> dict[str, list[str]]:
+    from heron.classify.categories import SV_LOF_CONSEQUENCES
+
+    return SV_LOF_CONSEQUENCES
 
 
 class CallQCConfig(_Section):
@@ -385,6 +420,7 @@ class HeronConfig(_Section):
         data["results_dir"], data["work_dir"] = fix(self.results_dir), fix(self.work_dir)
         c, r = data["cohort"], data["resources"]
         c["vcfs"] = [fix(p) for p in self.cohort.vcfs]
+        c["sv_vcfs"] = [fix(p) for p in self.cohort.sv_vcfs]
         c["pedigree"] = fix(self.cohort.pedigree)
         c["phenopackets"] = [fix(p) for p in self.cohort.phenopackets]
         if self.cohort.reference_fasta:

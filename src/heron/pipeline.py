@@ -100,12 +100,28 @@ def ingest(config: HeronConfig, region: str, out: Path) -> Path:
                 local = None
             shards.append(read_region(path, local, build=config.cohort.genome_build, **fields))
     shard = merge_shards(shards)
+    if config.cohort.sv_vcfs:
+        shard = _with_svs(config, shard, wanted)
     # consequences are parsed once per callset, not at every reanalysis; the raw text goes
     # (a VCF without them is refused by annotate, which names the missing field)
     if f"info.{csq_field(config)}" in shard.variants:
         shard.transcripts = consequence_table(shard, config)
         shard.variants.pop(f"info.{csq_field(config)}")
     return shard.save(out)
+
+
+def _with_svs(config: HeronConfig, shard: Shard, region) -> Shard:
+    """The region's structural variants joined to its small variants (batches of SV VCFs are
+    merged first, so an SV called in two batches stays one variant)."""
+    from heron.ingest.sv import join_sv_shard, read_sv_vcf
+    from heron.ingest.vcf import merge_shards
+
+    i = config.ingest
+    svs = merge_shards([read_sv_vcf(path, region, build=config.cohort.genome_build,
+                                    info_float=[i.sv_af_field], info_string=[csq_field(config)],
+                                    min_length=i.sv_min_length, sample_filter=i.sv_sample_filter)
+                        for path in config.cohort.sv_vcfs])
+    return join_sv_shard(shard, svs, csq_field=csq_field(config))
 
 
 def csq_field(config: HeronConfig) -> str:
@@ -341,7 +357,10 @@ def classify(config: HeronConfig, store: Path, annotation: Path, genes: Path, kn
     shard = combine(Shard.load(store, mmap=True), Shard.load(annotation))
     gene_set = GeneSet.from_json(genes)
     _, pm5 = load_clinvar(knowledge)
-    return classify_shard(shard, gene_set, config, pm5_index=pm5).save(out)
+    c = config.categories
+    return classify_shard(shard, gene_set, config, pm5_index=pm5,
+                          sv_af_field=config.ingest.sv_af_field, sv_max_af=c.sv_max_af,
+                          sv_lof_consequences=c.sv_lof_consequences).save(out)
 
 
 def concat_shards(shards: list[Shard]) -> Shard:
