@@ -104,7 +104,8 @@ def test_lines_split_across_blocks_parse_the_same(shared_data):
     np.testing.assert_array_equal(whole.record, pieces.record)
     for name in CALL_FIELDS:
         np.testing.assert_array_equal(whole.calls[name], pieces.calls[name])
-    assert whole.site.tolist() == pieces.site.tolist()
+    np.testing.assert_array_equal(whole.status, pieces.status)
+    assert whole.line.tolist() == pieces.line.tolist()
 
 
 def test_sites_only_file_has_rows_without_samples():
@@ -112,7 +113,6 @@ def test_sites_only_file_has_rows_without_samples():
     np.testing.assert_array_equal(parsed.alt_index, [1, 1, 2])
     np.testing.assert_array_equal(parsed.n_alts, [1, 2, 0])
     assert parsed.calls["gt"].shape == (3, 0)
-    assert parsed.site[2] == b"chr1\t300\t.\tA\t.\t50\tPASS\t."
 
 
 def test_header_types_that_are_not_numbers_are_refused():
@@ -124,25 +124,29 @@ def test_header_types_that_are_not_numbers_are_refused():
 
 
 def test_region_text_parses_as_the_same_records_of_the_whole_file(vcf_fixture):
-    from heron.ingest.fastparse import iter_blocks
+    from heron.ingest.fastparse import SKIPPED, iter_blocks
 
     path = vcf_fixture("fallback_and_info.vcf")
     whole = read_calls(path)
-    assert whole.site[1] is None and whole.line[1].startswith(b"chr1\t100\t")
-    # chr1 is records 0-4 of the file; small blocks cut the region's text into several
+    assert whole.line[0] is None and whole.line[1].startswith(b"chr1\t100\t")
+    # chr1 is records 0-4 of the file; small blocks cut the region's text into several; the
+    # text read through the index may run on into chr2, whose records are SKIPPED
     parts = list(iter_blocks(path, region=("chr1", None, None), block_bytes=200))
     assert len(parts) > 1
     status = np.concatenate([p.status for p in parts])
-    np.testing.assert_array_equal(status, whole.status[:5])
+    np.testing.assert_array_equal(status[:5], whole.status[:5])
+    assert (status[5:] == SKIPPED).all()
     rows = whole.record < 5
     np.testing.assert_array_equal(np.concatenate([p.record for p in parts]), whole.record[rows])
     for name in CALL_FIELDS:
         np.testing.assert_array_equal(np.concatenate([p.calls[name] for p in parts]),
                                       whole.calls[name][rows])
-    # a stretch of chr1 (overlap, as htslib's query), a contig without records, an absent one
+    # a stretch of chr1: only records starting in it have rows; a contig without records and
+    # an absent one give nothing
     stretch = list(iter_blocks(path, region=("chr1", 120, 199)))
-    assert [s[:10] for s in stretch[0].site if s is not None] == [b"chr1\t150\t."]
-    assert stretch[0].line[1].startswith(b"chr1\t150\t")
+    assert np.unique(stretch[0].record).tolist() == [2]
+    assert stretch[0].status[:2].tolist() == [SKIPPED, SKIPPED]
+    assert stretch[0].line[3].startswith(b"chr1\t150\t")
     assert list(iter_blocks(path, region=("chrX", None, None))) == []
     assert list(iter_blocks(path, region=("chr9", 1, 100))) == []
 
@@ -158,9 +162,47 @@ def test_a_fresh_process_loads_the_kernels_from_the_cache(tmp_path):
         f"f.read_calls({str(DATA / 'common_layouts.vcf')!r})\n"
         "print(json.dumps({k: [sum(getattr(f, k).stats.cache_hits.values()),\n"
         "                      sum(getattr(f, k).stats.cache_misses.values())]\n"
-        "                  for k in ('_lines', '_columns', '_calls')}))\n")
+        "                  for k in ('_lines', '_columns', '_sites', '_parse', '_gather')}))\n")
     runs = [json.loads(subprocess.run([sys.executable, "-c", code], check=True,
                                       capture_output=True, text=True).stdout)
             for _ in range(2)]
     # the first run may compile (a changed source); the second must find every kernel cached
     assert all(hits >= 1 and misses == 0 for hits, misses in runs[1].values()), runs
+
+
+def test_site_columns_and_info_values_parse_or_fall_back():
+    from heron.ingest.fastparse import (PRIMARY_CONTIGS, SKIPPED, CallMatrices, Contigs, Fields,
+                                        header_text, parse_block)
+
+    path = DATA / "info_values.vcf"
+    header = header_text(path)
+    fields = Fields.from_header(header, None, ["AF1", "AFA", "ACA", "RC", "DB"],
+                                ["NOTE", "TAGS", "ANY", "CH"])
+    contigs = Contigs(header)
+    out = CallMatrices(fields.n_out, 4)  # grows
+    block = parse_block(np.fromfile(path, np.uint8), fields, contigs, out, 0, PRIMARY_CONTIGS)
+    # a key given twice and a QUAL of nan go to cyvcf2; the unplaced contig is skipped; chr3,
+    # not in the header, is added to the contig table
+    np.testing.assert_array_equal(block.status, [PARSED] * 4 + [FALLBACK] * 2 +
+                                  [PARSED, SKIPPED, PARSED, PARSED])
+    assert "chr3" in contigs.names and out.rows == len(block.record) == 11
+    v = block.values
+    first = block.record == 0
+    assert v["info.AF1"][first][0] == np.float32(1.87e-06) and block.qual[first][0] == 1000
+    assert v["info.DB"][first][0] == 1 and v["info.NOTE"][first][0] == b"."
+    # AT > A, ATT, *: '*' has no row (nor a shared first base: VEP alleles as they are);
+    # '.' elements of lists are missing
+    rows = np.flatnonzero(block.record == 1)
+    assert v["ref"][rows].tolist() == [b"AT", b"A"] and v["alt"][rows].tolist() == [b"A", b"AT"]
+    assert v["vep_allele"][rows].tolist() == [b"A", b"ATT"]
+    assert np.isnan(v["info.AFA"][rows[0]]) and v["info.AFA"][rows[1]] == np.float32(0.5)
+    assert v["info.TAGS"][rows].tolist() == [b"", b"y"] and v["info.ANY"][rows[0]] == b"."
+    # CAG > CTG, C: trimmed to A > T one base on; the deletion's VEP allele is '-'
+    rows = np.flatnonzero(block.record == 3)
+    assert v["ref"][rows].tolist() == [b"A", b"CAG"] and block.pos[rows].tolist() == [131, 130]
+    assert v["vep_allele"][rows].tolist() == [b"TG", b"-"] and (block.qual[rows] == -1).all()
+    # FILTER with two values fails, '.' passes; one value of a per-ALT number is shared
+    rows = np.flatnonzero(block.record == 2)
+    assert not block.filter_pass[rows].any() and block.filter_pass[block.record == 1].all()
+    np.testing.assert_array_equal(v["info.AFA"][rows], np.float32([1e-3, 1e-3]))
+    np.testing.assert_array_equal(v["info.ACA"][rows], [-2, 7])

@@ -192,13 +192,26 @@ def read_region(path: str | Path, region: Region | None, *, build: str,
     alt call counts 2, so a hemizygous male looks like a homozygote), AD split into ref and
     this ALT's reads. Callset AC/AN come from the genotypes.
 
-    ``engine`` "fast" reads the calls of bgzipped or plain VCF text with the compiled reader
-    (heron.ingest.fastparse) and only the site columns with htslib; records that reader does
-    not parse, BCF files, and headers it does not support are read with cyvcf2. "cyvcf2"
-    reads every record with cyvcf2. Both give the same shard.
+    ``engine`` "fast" reads bgzipped or plain VCF text with the compiled reader
+    (heron.ingest.fastparse): calls, site columns and INFO; records that reader does not
+    parse, BCF files, and headers it does not support are read with cyvcf2. "cyvcf2" reads
+    every record with cyvcf2. Both give the same shard.
     """
+    return read_regions(path, None if region is None else [region], build=build,
+                        info_float=info_float, info_string=info_string, samples=samples,
+                        engine=engine)
+
+
+def read_regions(path: str | Path, regions: list[Region] | None, *, build: str,
+                 info_float: list[str] = (), info_string: list[str] = (),
+                 samples: list[str] | None = None, engine: str = "fast") -> Shard:
+    """Read several regions of one VCF into one Shard, as read_region reads one: the rows
+    of every region, sorted by key. ``regions`` None (or one of them ``*``) reads the whole
+    file; regions must not overlap (a record in two would be read twice)."""
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
+    whole = regions is None or any(r.contig == "*" for r in regions)
+    wanted_regions = [None] if whole else list(regions)
     vcf = open_vcf(path)
     try:
         check_build(path, vcf, build)
@@ -210,39 +223,45 @@ def read_region(path: str | Path, region: Region | None, *, build: str,
                                  path=str(path))
         info_float = [f for f in info_float if _has_header(vcf, "INFO", f)]
         info_string = [f for f in info_string if _has_header(vcf, "INFO", f)]
-        reading = _Reading(
-            path=str(path), region=region, info_float=info_float, info_string=info_string,
-            numbers={f: vcf.get_header_type(f).get("Number", ".")
-                     for f in info_float + info_string},
-            present={f for f in ("AD", "DP", "GQ", "PS") if _has_header(vcf, "FORMAT", f)})
+        numbers = {f: vcf.get_header_type(f).get("Number", ".")
+                   for f in info_float + info_string}
+        present = {f for f in ("AD", "DP", "GQ", "PS") if _has_header(vcf, "FORMAT", f)}
+        readings = [_Reading(path=str(path), region=r, info_float=info_float,
+                             info_string=info_string, numbers=numbers, present=present)
+                    for r in wanted_regions]
         header = vcf.raw_header
-        chunks = None
-        if engine == "fast" and _fast_readable(path, region):
+        fast = None
+        if engine == "fast" and all(_fast_readable(path, r) for r in wanted_regions):
             from heron.ingest.fastparse import Unsupported
 
             try:
-                chunks, names = _read_fast(reading, header, file_samples, samples)
+                fast = _read_fast(readings, header, file_samples, samples)
             except Unsupported as exc:
                 log.info("%s: read with cyvcf2 (%s)", path, exc)
-                reading = reading.restart()
-        if chunks is None:
-            chunks, names = _read_cyvcf2(reading, vcf, file_samples, samples)
+                readings = [r.restart() for r in readings]
+        if fast is None:
+            chunks, names = _read_cyvcf2(readings, vcf, file_samples, samples)
     finally:
         vcf.close()
-    if reading.skipped:
+    skipped: dict[str, int] = {}
+    for reading in readings:
+        for name, count in reading.skipped.items():
+            skipped[name] = skipped.get(name, 0) + count
+    if skipped:
         log.warning("%s: skipped %d records on non-primary contigs (%s)", path,
-                    sum(reading.skipped.values()), ", ".join(sorted(reading.skipped)[:5]))
-    descriptions = {f: _description(header, f) for f in info_float + info_string}
+                    sum(skipped.values()), ", ".join(sorted(skipped)[:5]))
+    meta = {"sources": [str(path)], "region": "*" if whole else shard_text(regions),
+            "info_descriptions": {f: _description(header, f) for f in info_float + info_string}}
     wanted = list(samples) if samples is not None else file_samples
+    if fast is not None:
+        return fast.shard(wanted, build, info_float, info_string, meta)
     columns = None if names == wanted else np.array([names.index(s) for s in wanted])
-    return _to_shard(chunks, wanted, build, info_float, info_string, columns,
-                     meta={"sources": [str(path)], "region": str(region) if region else "*",
-                           "info_descriptions": descriptions})
+    return _to_shard(chunks, wanted, build, info_float, info_string, columns, meta)
 
 
 @dataclass
 class _Reading:
-    """What one read_region call reads, where it is (for error messages) and which
+    """What one region of a read reads, where it is (for error messages) and which
     contigs it skipped."""
 
     path: str
@@ -263,9 +282,11 @@ class _Reading:
 
     def admit(self, contig: str, pos: int) -> int:
         """Chromosome code of a record to read; 0 to skip it: it starts outside the region
-        (it overlaps it from the neighbouring shard) or lies on a contig heron does not keep."""
+        (it overlaps it from the neighbouring shard, or lies next to it in the text read for
+        it) or lies on a contig heron does not keep."""
         r = self.region
-        if r is not None and r.start is not None and not r.start <= pos <= r.end:
+        if not self.whole_file and (contig != r.contig or r.start is not None and
+                                    not r.start <= pos <= r.end):
             return 0
         chrom = chrom_code(contig)
         if chrom == 0:
@@ -280,25 +301,26 @@ class _Reading:
                                "record")
 
 
-def _read_cyvcf2(reading: _Reading, vcf, file_samples: list[str],
+def _read_cyvcf2(readings: list[_Reading], vcf, file_samples: list[str],
                  samples: list[str] | None) -> tuple[list[dict], list[str]]:
-    """Chunks of every record read with cyvcf2, and the sample of each call column (the
-    file's order: cyvcf2 keeps it when given a subset)."""
+    """Chunks of every record of the readings' regions read with cyvcf2, and the sample of
+    each call column (the file's order: cyvcf2 keeps it when given a subset)."""
     names = file_samples
     if samples is not None and samples != file_samples:
         vcf.set_samples(samples)
         names = list(vcf.samples)
-    cols = _Columns(len(names), reading.info_float, reading.info_string)
-    region = reading.region
-    try:
-        for record in vcf if reading.whole_file else vcf(str(region)):
-            chrom = reading.admit(record.CHROM, record.POS)
-            if chrom:
-                _add_record(record, chrom, cols, len(names), reading.present, reading.numbers)
-    except InputError:
-        raise
-    except Exception as exc:
-        raise reading.malformed(exc) from None
+    cols = _Columns(len(names), readings[0].info_float, readings[0].info_string)
+    for reading in readings:
+        try:
+            for record in vcf if reading.whole_file else vcf(str(reading.region)):
+                chrom = reading.admit(record.CHROM, record.POS)
+                if chrom:
+                    _add_record(record, chrom, cols, len(names), reading.present,
+                                reading.numbers)
+        except InputError:
+            raise
+        except Exception as exc:
+            raise reading.malformed(exc) from None
     cols.flush()
     return cols.done, names
 
@@ -327,186 +349,218 @@ def _fast_readable(path: str | Path, region: Region | None) -> bool:
     return gzipped
 
 
-def _read_fast(reading: _Reading, header: str, file_samples: list[str],
-               samples: list[str] | None) -> tuple[list[dict], list[str]]:
-    """Chunks of every record through the compiled reader (calls) and htslib (the eight
-    site columns), with cyvcf2 for the records the compiled reader leaves (FALLBACK);
-    rows in file order. Raises fastparse.Unsupported when the header rules it out."""
+def _read_fast(readings: list[_Reading], header: str, file_samples: list[str],
+               samples: list[str] | None) -> "_FastRead":
+    """Every record of the readings' regions through the compiled reader, the records it
+    leaves (FALLBACK) through cyvcf2. Raises fastparse.Unsupported when the header rules it
+    out."""
     import tempfile
 
-    from heron.ingest.fastparse import Unsupported, iter_blocks
+    from heron.ingest.fastparse import CallMatrices, Contigs, Fields
 
     names = list(dict.fromkeys(samples)) if samples is not None else file_samples
-    region = None if reading.whole_file else \
-        (reading.region.contig, reading.region.start, reading.region.end)
-    chunks = []
+    first = readings[0]
+    fields = Fields.from_header(header, names if samples is not None else None,
+                                first.info_float, first.info_string)
+    read = _FastRead(names, Contigs(header), CallMatrices(
+        len(names), _expected_rows(first.path, [r.region for r in readings])))
     offset = 0
-    segments = _Segments()
     with tempfile.TemporaryDirectory(prefix="heron-vcf-") as tmp:
         texts = _TempRecords(Path(tmp), header, names if samples is not None else None)
+        for reading in readings:
+            try:
+                blocks, offset = _read_text(reading, fields, read, offset)
+                read.blocks += blocks
+                read.add_fallback(reading, blocks, texts)
+            except InputError:
+                raise
+            except Exception as exc:
+                if type(exc).__name__ == "Unsupported":
+                    raise
+                raise reading.malformed(exc) from None
+        read.file_order = texts.file_order
+    return read
+
+
+def _read_text(reading: _Reading, fields, read: "_FastRead", offset: int) -> tuple[list, int]:
+    """The blocks of one region's text (the whole file's for ``*``) parsed into ``read``'s
+    call matrices; records numbered from ``offset``. Also the offset after them."""
+    from heron.ingest.fastparse import (PRIMARY_CONTIGS, SKIPPED, file_blocks, parse_block,
+                                        region_text)
+
+    r, top = reading.region, 2 ** 31
+    if reading.whole_file:
+        texts, want, lo, hi = file_blocks(reading.path), PRIMARY_CONTIGS, 0, top
+    else:
+        texts = region_text(reading.path, r.contig, r.start, r.end)
+        want, lo, hi = read.contigs.index(r.contig), r.start or 0, r.end or top
+    blocks, seen = [], False
+    try:
+        for buf in texts:
+            block = parse_block(buf, fields, read.contigs, read.calls, offset, want, lo, hi)
+            offset += len(block.status)
+            blocks.append(block)
+            if want == PRIMARY_CONTIGS:
+                off, count = np.unique(block.contig[block.status == SKIPPED],
+                                       return_counts=True)
+                for t, n in zip(off.tolist(), count.tolist()):
+                    name = read.contigs.names[t]
+                    reading.skipped[name] = reading.skipped.get(name, 0) + n
+                continue
+            # a region's text may run past it: stop at the first block that does
+            known = block.contig >= 0
+            seen = seen or bool((block.contig == want).any())
+            if known.any():
+                last, pos = block.contig[known][-1], block.record_pos[known][-1]
+                if (last == want and pos > hi) or (last != want and seen):
+                    break
+    finally:
+        texts.close()
+    return blocks, offset
+
+
+def _expected_rows(path: str, regions: list[Region | None]) -> int:
+    """Rows to allocate the call matrices for: the index's record count of the regions (a
+    part of a contig by its share of the length), with room for multi-allelic records; a
+    small start when the file has no index (the matrices then grow)."""
+    stats = _index_stats(path)
+    if stats is None:
+        return 1024
+    records = 0.0
+    for name, length, count in stats:
+        for r in regions:
+            if r is None or r.contig == "*":
+                records += count if chrom_code(name) else 0
+            elif r.contig == name:
+                share = 1.0 if r.start is None or not length else \
+                    min(1.0, (r.end - r.start + 1) / length)
+                records += count * share
+    return int(records * 1.1) + 1024
+
+
+class _FastRead:
+    """What the compiled reader read of one file: its blocks, the call matrices they filled,
+    and the rows of its FALLBACK records read with cyvcf2 (``extra``, with the record number
+    of each row)."""
+
+    def __init__(self, names: list[str], contigs, calls):
+        self.names, self.contigs, self.calls = names, contigs, calls
+        self.blocks: list = []
+        self.extra: _Columns | None = None
+        self.extra_record: list[int] = []
+        self.file_order: list[str] | None = None
+
+    def add_fallback(self, reading: _Reading, blocks: list, texts: "_TempRecords") -> None:
+        """Read the FALLBACK records of ``blocks`` with cyvcf2 (in file order; each error
+        names the record before it, as cyvcf2's own reading would)."""
+        from heron.ingest.fastparse import FALLBACK, PARSED
+
+        if not blocks:
+            return
+        status = np.concatenate([b.status for b in blocks])
+        if not (status == FALLBACK).any():
+            return
+        ids = np.concatenate([b.offset + np.arange(len(b.status)) for b in blocks])
+        contig = np.concatenate([b.contig for b in blocks])
+        pos = np.concatenate([b.record_pos for b in blocks])
+        line = np.concatenate([b.line for b in blocks])
+        parsed = np.flatnonzero(status == PARSED)
+        fallback = np.flatnonzero(status == FALLBACK)
+        if self.extra is None:
+            self.extra = _Columns(len(self.names), reading.info_float, reading.info_string)
+        records = texts.read("fallback.vcf", line[fallback].tolist())
+        previous = -1
         try:
-            for part in iter_blocks(reading.path, names if samples is not None else None,
-                                    region=region):
-                chunk = _fast_chunk(reading, part, offset, texts, len(names))
-                offset += len(part.status)
-                if chunk is not None:
-                    for k in CALL_FIELDS:
-                        chunk[f"call.{k}"] = segments.keep(k, chunk[f"call.{k}"])
-                    chunks.append(chunk)
-        except (InputError, Unsupported, ReaderMismatch):
-            raise
-        except Exception as exc:
-            raise reading.malformed(exc) from None
-    return chunks, names
+            for i in fallback.tolist():
+                k = np.searchsorted(parsed, i) - 1
+                if k >= 0 and parsed[k] > previous:
+                    reading.last = f"{self.contigs.names[contig[parsed[k]]]}:{pos[parsed[k]]}"
+                previous = i
+                record = next(records)
+                chrom = reading.admit(record.CHROM, record.POS)
+                if chrom:
+                    before = self.extra.rows
+                    _add_record(record, chrom, self.extra, len(self.names), reading.present,
+                                reading.numbers)
+                    self.extra_record += [int(ids[i])] * (self.extra.rows - before)
+        finally:
+            records.close()
 
+    def shard(self, samples: list[str], build: str, info_float: list[str],
+              info_string: list[str], meta: dict) -> Shard:
+        """The Shard: FALLBACK rows placed after the parsed ones, then every row sorted by
+        key (ties in file order), call columns in ``samples`` order."""
+        blocks, calls = self.blocks, self.calls
+        names = ("chrom", "pos", "ref", "alt", "filter_pass", "ac", "an", "alt_index",
+                 "n_alts", "qual", "vep_allele")
 
-class _Segments:
-    """Large call matrices that each block's rows are copied into, so that the compiled
-    reader's arrays of a block are freed at once and the next block reuses their memory:
-    kept instead, they would take fresh small pages for every block, and on a whole cohort
-    those page faults cost as much time as the parse."""
+        def part(block):
+            out = {k: getattr(block, k) if k not in block.values else block.values[k]
+                   for k in names}
+            out.update({f"info.{f}": block.values[f"info.{f}"] for f in
+                        info_float + info_string})
+            return out
 
-    def __init__(self, segment_bytes: int = 64 << 20):
-        self.segment_bytes = segment_bytes
-        self.free: dict[str, np.ndarray] = {}  # the unused rows of each field's segment
-
-    def keep(self, name: str, rows: np.ndarray) -> np.ndarray:
-        """A copy of ``rows`` (rows, samples) in segment memory."""
-        seg = self.free.get(name)
-        if seg is None or len(seg) < len(rows):
-            per_row = max(1, rows.shape[1] * rows.itemsize)
-            seg = np.empty((max(len(rows), self.segment_bytes // per_row), rows.shape[1]),
-                           rows.dtype)
-        seg[:len(rows)] = rows
-        self.free[name] = seg[len(rows):]
-        return seg[:len(rows)]
+        parts = [part(b) for b in blocks]
+        record = [b.record for b in blocks]
+        if self.extra is not None and self.extra.rows:
+            self.extra.flush()
+            if self.file_order is not None and self.file_order != self.names:
+                where = np.array([self.file_order.index(s) for s in self.names])
+            else:
+                where = None
+            calls.reserve(self.extra.rows)
+            for chunk in self.extra.done:
+                n = len(chunk["pos"])
+                for k in CALL_FIELDS:
+                    piece = chunk.pop(f"call.{k}")
+                    calls.arrays[k][calls.rows:calls.rows + n] = \
+                        piece if where is None else piece[:, where]
+                calls.rows += n
+            parts.append(_variant_columns(self.extra.done, info_float, info_string))
+            record.append(np.asarray(self.extra_record, np.int64))
+        variants = _variant_columns(parts, info_float, info_string)
+        variants["key"] = variant_keys(variants["chrom"], variants["pos"], variants["ref"],
+                                       variants["alt"])
+        record = np.concatenate(record) if record else np.zeros(0, np.int64)
+        order = np.lexsort((variants["alt_index"], record, variants["key"]))
+        matrices = calls.taken()
+        moved = np.flatnonzero(order != np.arange(len(order)))
+        if len(moved):
+            variants = {k: v[order] for k, v in variants.items()}
+            for k, m in matrices.items():
+                m[moved] = m[order[moved]]
+        if samples != self.names:
+            columns = np.array([self.names.index(s) for s in samples])
+            matrices = {k: m[:, columns] for k, m in matrices.items()}
+        return Shard(list(samples), build, variants, matrices, {}, meta)
 
 
 class _TempRecords:
-    """cyvcf2 records of some lines of the VCF, through a small VCF file of the header and
-    those lines: the site columns of parsed records (sites-only header) and whole
-    FALLBACK lines (full header, the requested samples)."""
+    """cyvcf2 records of some lines of the VCF (FALLBACK records), through a small VCF file
+    of the header and those lines, with the requested samples."""
 
     def __init__(self, folder: Path, header: str, samples: list[str] | None):
         self.folder, self.samples = folder, samples
-        head, columns = header.rstrip("\n").rsplit("\n", 1)
         self.full = (header.rstrip("\n") + "\n").encode()
-        self.sites = (head + "\n" + "\t".join(columns.split("\t")[:8]) + "\n").encode()
         self.file_order: list[str] | None = None
 
-    def read(self, name: str, lines: list[bytes], sites: bool):
+    def read(self, name: str, lines: list[bytes]):
         """An open cyvcf2.VCF over ``lines`` (close it when done)."""
         import cyvcf2
 
         path = self.folder / name
         with open(path, "wb") as out:
-            out.write(self.sites if sites else self.full)
+            out.write(self.full)
             out.writelines(line + b"\n" for line in lines)
         vcf = cyvcf2.VCF(str(path), lazy=True, threads=1)
-        if not sites and self.samples is not None:
+        if self.samples is not None:
             vcf.set_samples(self.samples)
             self.file_order = list(vcf.samples)
         return vcf
 
 
-def _fast_chunk(reading: _Reading, part, offset: int, texts: _TempRecords,
-                n: int) -> dict | None:
-    """The chunk (see _Columns.flush) of one ParsedCalls block: site columns and INFO per
-    record from htslib, calls copied from the compiled reader, FALLBACK records through
-    _add_record; rows in file order. None when no row is kept."""
-    from heron.ingest.fastparse import PARSED
-
-    status = part.status
-    parsed = status == PARSED
-    # kernel rows of record i: bounds[i]..bounds[i + 1] (rows come in record order)
-    bounds = np.searchsorted(part.record - offset, np.arange(len(status) + 1)).tolist()
-    alt_index = part.alt_index.tolist()
-    sites = texts.read("sites.vcf", part.site[parsed].tolist(), sites=True)
-    fallback = texts.read("fallback.vcf", part.line[~parsed].tolist(), sites=False) \
-        if not parsed.all() else None
-    var = {k: [] for k in _SITE_COLUMNS}
-    for name in reading.info_float + reading.info_string:
-        var[f"info.{name}"] = []
-    rows, row_record = [], []
-    extra, extra_record = None, []
-    try:
-        for i, ok in enumerate(parsed.tolist()):
-            if not ok:
-                record = next(fallback)
-                chrom = reading.admit(record.CHROM, record.POS)
-                if chrom:
-                    if extra is None:
-                        extra = _Columns(n, reading.info_float, reading.info_string)
-                    before = extra.rows
-                    _add_record(record, chrom, extra, n, reading.present, reading.numbers)
-                    extra_record += [i] * (extra.rows - before)
-                continue
-            site = next(sites)
-            chrom = reading.admit(site.CHROM, site.POS)
-            if not chrom:
-                continue
-            alts = site.ALT
-            mine = range(bounds[i], bounds[i + 1])
-            if sum(a not in _NO_ROW_ALTS for a in alts) != len(mine):
-                raise ReaderMismatch(f"{reading.path}: at {reading.last} the compiled reader "
-                                     f"kept {len(mine)} rows for the ALTs {alts}")
-            filter_pass, qual = _filter_qual(site)
-            for r in mine:
-                _append_site(var, site, chrom, alts, alt_index[r], filter_pass, qual,
-                             reading.info_float, reading.info_string, reading.numbers)
-            rows.extend(mine)
-            row_record += [i] * len(mine)
-    finally:
-        sites.close()
-        if fallback is not None:
-            fallback.close()
-    chunk = _part_chunk(part, np.asarray(rows, np.int64), var)
-    if extra is not None and extra.rows:
-        extra.flush()
-        more = {k: _joined([c[k] for c in extra.done], None) for k in extra.done[0]}
-        if texts.file_order is not None and texts.file_order != texts.samples:
-            where = [texts.file_order.index(s) for s in texts.samples]
-            for k in CALL_FIELDS:
-                more[f"call.{k}"] = more[f"call.{k}"][:, where]
-        if chunk is None:
-            return more
-        order = np.argsort(np.asarray(row_record + extra_record), kind="stable")
-        chunk = {k: _joined([chunk[k], more[k]], order) for k in chunk}
-    return chunk
-
-
-def _joined(parts: list, order: np.ndarray | None):
-    """Pieces of one chunk column (lists, or arrays) as one, rows taken in ``order``."""
-    if all(isinstance(p, list) for p in parts):
-        both = [x for p in parts for x in p]
-        return both if order is None else [both[i] for i in order.tolist()]
-    both = np.concatenate([np.asarray(p) for p in parts])
-    return both if order is None else both[order]
-
-
-class ReaderMismatch(RuntimeError):
-    """The compiled reader and htslib disagree on a record's ALT alleles (a bug, not bad
-    input: the file reads with ``engine="cyvcf2"``)."""
-
-
-# per-variant columns filled from the site (the rest, ac/an/alt_index, from the genotypes)
-_SITE_COLUMNS = ("chrom", "pos", "ref", "alt", "filter_pass", "n_alts", "vep_allele", "qual")
 _NO_ROW_ALTS = ("*", "<*>", "<NON_REF>", ".")
-
-
-def _part_chunk(part, rows: np.ndarray, var: dict[str, list]) -> dict | None:
-    """Rows ``rows`` of a ParsedCalls block with their site columns ``var`` as a chunk."""
-    if len(rows) == 0:
-        return None
-    every = len(rows) == len(part.record)  # the common case: no copy of the call matrices
-
-    def pick(a):
-        return a if every else a[rows]
-
-    chunk = {f"call.{k}": pick(part.calls[k]) for k in CALL_FIELDS}
-    chunk.update(ac=pick(part.ac), an=pick(part.an), alt_index=pick(part.alt_index))
-    chunk.update(var)
-    return chunk
 
 
 def _description(header: str, name: str) -> str:
@@ -600,38 +654,49 @@ def _add_record(record, chrom, cols: _Columns, n, present, numbers) -> None:
         v["alt_index"].append(alt_i)
 
 
-def _to_shard(chunks: list[dict], samples: list[str], build: str, info_float: list[str],
-              info_string: list[str], columns: np.ndarray | None, meta: dict) -> Shard:
-    """One shard from the reader's chunks, rows sorted by key (stable: rows of equal key keep
-    file order), call columns taken in ``columns`` order when given. The chunks are consumed:
-    each call matrix is written piece by piece into its place in the result and the pieces
-    dropped, so peak memory is about the calls once plus one matrix."""
-    n = len(samples)
-    rows = sum(len(c["pos"]) for c in chunks)
+def _variant_columns(parts: list[dict], info_float: list[str],
+                     info_string: list[str]) -> dict[str, np.ndarray]:
+    """The variants table (without key) of pieces of rows in order: reader chunks (lists of
+    Python values) or compiled-reader blocks (arrays). Text becomes bytes ``S`` arrays."""
+    rows = sum(len(p["pos"]) for p in parts)
 
     def col(name, dtype):
-        parts = [np.asarray(c.pop(name), dtype) for c in chunks]
-        return np.concatenate(parts) if parts else np.asarray([], dtype)
+        pieces = [np.asarray(p[name], dtype) for p in parts]
+        return np.concatenate(pieces) if pieces else np.asarray([], dtype)
 
     def text(name, encoding):
-        # str → bytes one value at a time: a numpy str array would take 4 bytes a character
-        parts = [c.pop(name) for c in chunks]
         if not rows:
             return np.array([], "S1")
-        return np.array([x.encode(encoding) for p in parts for x in p], dtype="S")
+        # str → bytes one value at a time: a numpy str array would take 4 bytes a character
+        return np.concatenate([
+            p[name] if isinstance(p[name], np.ndarray) else
+            np.array([x.encode(encoding) for x in p[name]], dtype="S") for p in parts])
 
-    ref, alt = text("ref", "ascii"), text("alt", "ascii")
     variants = {
-        "chrom": col("chrom", np.int8), "pos": col("pos", np.int32), "ref": ref, "alt": alt,
+        "chrom": col("chrom", np.int8), "pos": col("pos", np.int32),
+        "ref": text("ref", "ascii"), "alt": text("alt", "ascii"),
         "filter_pass": col("filter_pass", bool), "ac": col("ac", np.int32),
         "an": col("an", np.int32), "alt_index": col("alt_index", np.int16),
         "n_alts": col("n_alts", np.int16), "qual": col("qual", np.float32),
-        "vep_allele": text("vep_allele", "ascii") if rows else np.asarray([], dtype="S"),
+        "vep_allele": text("vep_allele", "ascii"),
     }
     for name in info_float:
         variants[f"info.{name}"] = col(f"info.{name}", np.float32)
     for name in info_string:
         variants[f"info.{name}"] = text(f"info.{name}", "utf-8")
+    return variants
+
+
+def _to_shard(chunks: list[dict], samples: list[str], build: str, info_float: list[str],
+              info_string: list[str], columns: np.ndarray | None, meta: dict) -> Shard:
+    """One shard from the cyvcf2 reader's chunks, rows sorted by key (stable: rows of equal
+    key keep file order), call columns taken in ``columns`` order when given. The chunks are
+    consumed: each call matrix is written piece by piece into its place in the result and
+    the pieces dropped, so peak memory is about the calls once plus one matrix."""
+    n = len(samples)
+    rows = sum(len(c["pos"]) for c in chunks)
+    variants = _variant_columns(chunks, info_float, info_string)
+    ref, alt = variants["ref"], variants["alt"]
     variants["key"] = variant_keys(variants["chrom"], variants["pos"], ref, alt)
     order = np.lexsort((variants["key"],))
     target = None  # row of the result for each row of the chunks, None when the same
@@ -722,6 +787,11 @@ def merge_shards(shards: list[Shard]) -> Shard:
     merged = Shard(samples, shards[0].build, {k: v[order] for k, v in variants.items()},
                    {k: v[order] for k, v in calls.items()}, {}, meta)
     return merged
+
+
+def shard_text(regions: list[Region]) -> str:
+    """The text of a shard's regions: each region's text, joined by ','."""
+    return ",".join(str(r) for r in regions)
 
 
 def list_regions(paths: list[str], shard_variants: int) -> list[Region]:
