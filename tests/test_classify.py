@@ -353,3 +353,23 @@ def test_depth_from_dp_when_ad_is_missing():
 def test_alt_reads_always_required():
     case, label = one(kid="0/1:30,4:34:99", clinvar="P", stars=2)
     assert case.why("kid", label) == "call.alt_reads"
+
+
+def test_gene_set_round_trips_through_json(tmp_path):
+    import numpy as np
+
+    from heron.classify.genes import GeneSet
+
+    rng = np.random.default_rng(7)
+    member = rng.random((5, 13)) < 0.4  # 13 genes: rows not a whole number of bytes
+    genes = GeneSet(np.array([f"G{i}" for i in range(13)]), np.array([""] * 13),
+                    np.zeros(13, np.int8), np.ones(13, np.int8), np.zeros(13, bool),
+                    np.array([""] * 13), [["p"]] * 13, [f"s{i}" for i in range(5)], member)
+    genes.to_json(tmp_path / "genes.json")
+    back = GeneSet.from_json(tmp_path / "genes.json")
+    assert (back.member == member).all() and back.patients == genes.patients
+    assert back.symbol.tolist() == genes.symbol.tolist()
+    empty = GeneSet(genes.symbol, genes.gene_id, genes.moi_auto, genes.moi_x, genes.new,
+                    genes.new_since, genes.panels, [], np.zeros((0, 13), bool))
+    empty.to_json(tmp_path / "empty.json")
+    assert GeneSet.from_json(tmp_path / "empty.json").member.shape == (0, 13)

@@ -4,7 +4,6 @@ dropped, with reasons; a crashed run leaves the history and the reports as they 
 from __future__ import annotations
 
 import gzip
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -148,7 +147,6 @@ def test_explain_names_the_failing_rule(two_runs):
 
 
 def test_tsv_is_spreadsheet_safe_and_round_trips():
-    import pandas as pd
 
     from heron.report.tsv import excel_safe
 

@@ -20,7 +20,6 @@ Definitions (shared/spec/benchmark.md, part A):
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -137,10 +136,12 @@ def read_ped_affected(path: str | Path) -> set[str]:
 
 
 def read_gene_sets(path: str | Path) -> dict[str, set[str]]:
-    """Sample -> gene symbols of its gene set, from heron's ``genes.json`` (patients, member)."""
-    data = json.loads(Path(path).read_text())
-    symbol = np.asarray(data["symbol"], dtype=object)
-    return {p: set(symbol[np.asarray(m, dtype=np.int64)]) for p, m in zip(data["patients"], data["member"])}
+    """Sample -> gene symbols of its gene set, from heron's ``genes.json``."""
+    from heron.classify.genes import GeneSet
+
+    genes = GeneSet.from_json(path)
+    symbol = np.asarray(genes.symbol, dtype=object)
+    return {p: set(symbol[row]) for p, row in zip(genes.patients, genes.member)}
 
 
 def read_audit(path: str | Path) -> pd.DataFrame:

@@ -6,7 +6,7 @@ import numpy as np
 
 from heron.audit import Checks
 from heron.config import DeNovoConfig
-from heron.genome import CHROM_M, CHROM_X, CHROM_Y
+from heron.genome import CHROM_M, CHROM_Y
 from heron.ingest.pedigree import MALE
 
 

@@ -265,7 +265,6 @@ def _segregation(model: str, G: np.ndarray, aff: np.ndarray, unaff: np.ndarray,
     (n, k) bool; missing genotypes (-1) never count."""
     known = G >= 0
     carries, hom = G >= 1, G == 2
-    female = ~male
     if model in ("AD", "mito"):
         aff_bad = aff & known & ~carries
         unaff_bad = unaff & carries if model == "AD" else np.zeros_like(aff)

@@ -402,7 +402,7 @@ class PhenotypeScorer:
                    first: int, n_patients: int) -> np.ndarray:
         """float64 ``(m,)``: for each pair, the sum over the gene's direct terms of the IC of
         their most informative ancestor among the patient's ancestor set."""
-        onto, ic = self.ontology, self.annotations.ic
+        ic = self.annotations.ic
         # bool (n_patients, n_terms): term is a present term of the patient or an ancestor of one
         n_terms = self.ontology.n_terms
         in_patient = np.zeros(n_patients * n_terms, dtype=bool)
