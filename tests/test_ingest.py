@@ -9,7 +9,8 @@ import pytest
 
 from heron.errors import InputError
 from heron.genome import CHROM_M, CHROM_X
-from heron.ingest.vcf import Region, list_regions, merge_shards, read_region
+from heron.ingest.vcf import (Region, list_regions, merge_shards, parse_shard, plan_shards,
+                              read_region, read_regions, shard_text)
 from heron.keys import variant_keys
 from heron.store import Shard
 
@@ -413,3 +414,67 @@ def test_fast_engine_equals_cyvcf2_on_a_generated_cohort(generated_cohort, monke
     read_both(monkeypatch, generated_cohort, Region("chr2"))
     read_both(monkeypatch, generated_cohort, some_region(whole, "chr1"),
               samples=whole.samples[20:2:-3])
+
+
+def test_small_contigs_share_a_shard_and_big_ones_are_cut(generated_cohort):
+    from heron.ingest.vcf import _index_stats
+
+    path = str(generated_cohort)
+    records = {name: n for name, _, n in _index_stats(path)}
+    limit = 150  # chr1 and chr2 hold ~100 records each, chr21 and chr22 more
+    plan = plan_shards([path], limit)
+    regions = [r for shard in plan for r in shard]
+    assert [r.contig for r in regions] == list(records)  # every contig once, in genome order
+    for shard in plan:
+        assert len(shard) == 1 or sum(records[r.contig] for r in shard) <= limit
+    assert ["chr4", "chr5", "chr6"] in [[r.contig for r in s] for s in plan]
+    assert shard_text(plan[2]) == "chr4..chr6"
+    assert [shard_text(s) for s in plan_shards([path], 10_000)] == ["chr1..chrX"]
+    cut = plan_shards([path], 60)
+    assert [str(r) for r in cut[0]] == ["chr1:1-124478211"]
+    assert [str(r) for r in cut[1]] == ["chr1:124478212-248956422"]
+    # the shards together read every variant once
+    whole = read_region(generated_cohort, None, build="GRCh38")
+    parts = [read_regions(generated_cohort, shard, build="GRCh38") for shard in cut]
+    assert sum(p.n_variants for p in parts) == whole.n_variants
+    np.testing.assert_array_equal(np.sort(np.concatenate([p.variants["key"] for p in parts])),
+                                  whole.variants["key"])
+    assert parts[2].meta["region"] == shard_text(cut[2])
+
+
+def test_shard_text_round_trips_and_refuses_bad_ranges():
+    shard = [Region("chr1", 1, 500), Region("chr20"), Region("chr21"), Region("chr22"),
+             Region("chrX"), Region("chrM")]
+    text = shard_text(shard)
+    assert text == "chr1:1-500,chr20..chrX,chrM"
+    assert parse_shard(text) == shard
+    assert parse_shard("chrX..chrM") == [Region("chrX"), Region("chrY"), Region("chrM")]
+    assert parse_shard("20..22") == [Region("20"), Region("21"), Region("22")]
+    assert parse_shard("X..M")[-1] == Region("MT")
+    assert parse_shard("chr2,chr3") == [Region("chr2"), Region("chr3")]
+    assert parse_shard("*") == [Region("*")] and parse_shard("chr5:1-9") == [Region("chr5", 1, 9)]
+    for bad in ("chr22..chr20", "chr1..chrUn", "chr1,"):
+        with pytest.raises(InputError):
+            parse_shard(bad)
+
+
+def test_several_regions_read_as_one_shard_equal_to_cyvcf2(generated_cohort, monkeypatch):
+    from heron.ingest import vcf as reader
+
+    whole = read_region(generated_cohort, None, build="GRCh38")
+    regions = [some_region(whole, "chr1"), Region("chr2"), Region("chr21"), Region("chr9", 1, 50)]
+    numbers, strings = info_fields(generated_cohort)
+    kw = dict(build="GRCh38", info_float=numbers, info_string=strings,
+              samples=whole.samples[::-2])
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the fast engine read the file with cyvcf2")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(reader, "_read_cyvcf2", refuse)
+        fast = read_regions(generated_cohort, regions, engine="fast", **kw)
+    assert_same_shard(fast, read_regions(generated_cohort, regions, engine="cyvcf2", **kw))
+    assert set(np.unique(fast.variants["chrom"]).tolist()) == {1, 2, 21}
+    assert np.all(np.diff(fast.variants["key"]) >= 0)
+    one = read_region(generated_cohort, Region("chr21"), build="GRCh38")
+    assert one.n_variants == int((fast.variants["chrom"] == 21).sum())

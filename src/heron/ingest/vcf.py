@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from heron.errors import InputError
-from heron.genome import CHROM_M, build_from_contigs, chrom_code
+from heron.genome import CHROM_M, build_from_contigs, chrom_code, chrom_label
 from heron.keys import variant_keys
 from heron.store import CALL_FIELDS, Shard
 
@@ -789,22 +789,40 @@ def merge_shards(shards: list[Shard]) -> Shard:
     return merged
 
 
-def shard_text(regions: list[Region]) -> str:
-    """The text of a shard's regions: each region's text, joined by ','."""
-    return ",".join(str(r) for r in regions)
-
-
 def list_regions(paths: list[str], shard_variants: int) -> list[Region]:
     """Regions to shard a cohort by: per contig with records, cut to ~shard_variants each.
 
     Uses each VCF's index (``bcftools index --stats``); a VCF without index gives the single
     region ``*`` (the whole file in one shard).
     """
+    return [region for region, _ in _pieces(paths, shard_variants)]
+
+
+def plan_shards(paths: list[str], shard_variants: int) -> list[list[Region]]:
+    """The regions of each shard of a cohort: list_regions' regions in genome order, packed
+    while a shard's records (by the index) stay within ``shard_variants`` — small contigs
+    share a shard, a big contig's pieces keep one each. ``[[Region("*")]]`` when a VCF has
+    no index."""
+    shards: list[list[Region]] = []
+    total = 0
+    for region, records in _pieces(paths, shard_variants):
+        if shards and total + records <= shard_variants and shards[-1][0].contig != "*":
+            shards[-1].append(region)
+            total += records
+        else:
+            shards.append([region])
+            total = records
+    return shards
+
+
+def _pieces(paths: list[str], shard_variants: int) -> list[tuple[Region, int]]:
+    """list_regions' regions, each with its records (the most of any VCF, a contig's pieces
+    an equal share)."""
     counts: dict[str, list[int]] = {}
     for path in paths:
         stats = _index_stats(path)
         if stats is None:
-            return [Region("*")]
+            return [(Region("*"), 0)]
         for name, length, records in stats:
             if chrom_code(name) == 0:
                 continue
@@ -816,11 +834,65 @@ def list_regions(paths: list[str], shard_variants: int) -> list[Region]:
         length, records = counts[name]
         pieces = max(1, -(-records // shard_variants)) if length else 1
         if pieces == 1 or chrom_code(name) == CHROM_M:
-            regions.append(Region(name))
+            regions.append((Region(name), records))
             continue
         step = -(-length // pieces)
         for i in range(pieces):
-            regions.append(Region(name, i * step + 1, min(length, (i + 1) * step)))
+            regions.append((Region(name, i * step + 1, min(length, (i + 1) * step)),
+                            -(-records // pieces)))
+    return regions
+
+
+# whole contigs in a row written as FIRST..LAST once there are this many
+_RUN = 3
+
+
+def shard_text(regions: list[Region]) -> str:
+    """The text of a shard's regions, short and safe in a shell word or (':' → '_') a file
+    name: regions joined by ',', and a run of whole contigs consecutive in genome order
+    written ``FIRST..LAST`` (meaning every contig between, those without records too).
+    parse_shard reads it back."""
+    items: list[str] = []
+    run: list[Region] = []
+
+    def close():
+        if len(run) >= _RUN:
+            items.append(f"{run[0].contig}..{run[-1].contig}")
+        else:
+            items.extend(str(r) for r in run)
+        run.clear()
+
+    for r in regions:
+        whole = r.start is None and chrom_code(r.contig) != 0 and r.contig != "*"
+        if whole and run and chrom_code(r.contig) == chrom_code(run[-1].contig) + 1:
+            run.append(r)
+            continue
+        close()
+        if whole:
+            run.append(r)
+        else:
+            items.append(str(r))
+    close()
+    return ",".join(items)
+
+
+def parse_shard(text: str) -> list[Region]:
+    """The regions of a shard's text (see shard_text); a single region's text (CONTIG,
+    CONTIG:START-END, ``*``) gives that region alone. ``A..B`` is spelt out with A's style
+    (``chr`` or not)."""
+    regions = []
+    for item in text.split(","):
+        first, dots, last = item.partition("..")
+        if not dots:
+            regions.append(Region.parse(item))
+            continue
+        a, b = chrom_code(first), chrom_code(last)
+        if not a or not b or a > b:
+            raise InputError(f"bad contig range {item!r} in shard {text!r}",
+                             hint="use FIRST..LAST with chromosomes in genome order, "
+                                  "e.g. chr13..chr22")
+        with_chr = first[:3].lower() == "chr"
+        regions += [Region(chrom_label(code, with_chr)) for code in range(a, b + 1)]
     return regions
 
 
