@@ -17,7 +17,7 @@ import pandas as pd
 
 from heron.config import HeronConfig
 from heron.errors import InputError, ResourceError
-from heron.store import Shard, StackedCalls
+from heron.store import Shard, StackedCalls, sample_subset
 from heron.tabular import tsv_text
 
 log = logging.getLogger(__name__)
@@ -427,8 +427,12 @@ def phenotype_scores(config: HeronConfig, ped, pairs: pd.DataFrame) -> pd.DataFr
     return out
 
 
-def prioritise(config: HeronConfig, classified: list[Path], genes: Path, out: Path) -> Path:
-    """Inheritance models, phenotype and ranking over all classified shards of the cohort.
+def prioritise(config: HeronConfig, classified: list[Path], genes: Path, out: Path,
+               batch: tuple[int, int] = (1, 1)) -> Path:
+    """Inheritance models, phenotype and ranking over all classified shards of the cohort, for
+    the families of one batch: ``batch = (i, n)`` takes the i-th (1-based) of n batches of
+    whole families (:meth:`heron.ingest.pedigree.Pedigree.family_batches`), so that a large
+    cohort runs as n independent jobs, each reading only its samples' calls.
 
     Writes ``out/shard`` (the candidates' variants with their transcripts, rows and genotypes —
     what the report shows), ``out/candidates.tsv`` (one row per sample x variant x gene,
@@ -442,8 +446,15 @@ def prioritise(config: HeronConfig, classified: list[Path], genes: Path, out: Pa
     # memory-mapped: the models read every genotype but only the carriers' other fields
     shard = concat_shards([Shard.load(p, mmap=True) for p in classified])
     ped = load_pedigree(config)
-    for warning in ped.check_samples(shard.samples):
+    warnings = ped.check_samples(shard.samples)
+    index, n_batches = batch
+    if not 1 <= index <= n_batches:
+        raise InputError(f"batch {index} of {n_batches} does not exist",
+                         hint="give I/N with 1 <= I <= N")
+    for warning in warnings if index == 1 else []:  # once per run, not once per batch
         log.warning(warning)
+    if n_batches > 1:
+        shard = sample_subset(shard, ped.family_batches(shard.samples, n_batches)[index - 1])
     arrays = ped.align(shard.samples)
     gene_set = GeneSet.from_json(genes)
     result = evaluate(shard, arrays, gene_set, config)

@@ -136,25 +136,30 @@ class Shard:
 
 
 class StackedCalls:
-    """Call arrays of several shards stacked along the variant axis without copying them.
+    """Call arrays of several shards stacked along the variant axis, optionally restricted to
+    some sample columns, without copying them.
 
     Reading is by paired integer indices only, ``stacked[variant, sample]`` (broadcastable int
-    arrays), which is how the inheritance models read every call field but the genotype: each
-    index is looked up in the (memory-mapped) shard that holds it, so stacking a cohort's
-    shards costs no more memory than the calls actually read.
+    arrays, ``sample`` counted in ``columns``), which is how the inheritance models read every
+    call field but the genotype: each index is looked up in the (memory-mapped) shard that
+    holds it, so stacking a cohort's shards costs no more memory than the calls actually read.
     """
 
-    def __init__(self, parts: list[np.ndarray]):
+    def __init__(self, parts: list, columns: np.ndarray | None = None):
         self.parts = parts
+        self.columns = None if columns is None else np.asarray(columns, dtype=np.int64)
         self.offsets = np.cumsum([0] + [len(p) for p in parts])
         self.dtype = parts[0].dtype
-        self.shape = (int(self.offsets[-1]), parts[0].shape[1])
+        width = parts[0].shape[1] if self.columns is None else len(self.columns)
+        self.shape = (int(self.offsets[-1]), width)
 
     def __len__(self) -> int:
         return self.shape[0]
 
     def __getitem__(self, key) -> np.ndarray:
         rows, cols = np.broadcast_arrays(*(np.asarray(k, dtype=np.int64) for k in key))
+        if self.columns is not None:
+            cols = self.columns[cols]
         out = np.empty(rows.shape, dtype=self.dtype)
         part = np.searchsorted(self.offsets, rows, side="right") - 1
         for i, arr in enumerate(self.parts):
@@ -162,6 +167,28 @@ class StackedCalls:
             if mine.any():
                 out[mine] = arr[rows[mine] - self.offsets[i], cols[mine]]
         return out
+
+    def select(self, columns: np.ndarray) -> "StackedCalls":
+        """The same calls restricted to ``columns`` (int, counted in this view's samples)."""
+        columns = np.asarray(columns, dtype=np.int64)
+        return StackedCalls(self.parts, columns if self.columns is None else self.columns[columns])
+
+
+def sample_subset(shard: Shard, samples: list[str]) -> Shard:
+    """A view of ``shard`` with only ``samples`` (each in ``shard.samples``): genotypes are
+    copied for those columns, every other call field is a :class:`StackedCalls` view."""
+    position = {s: i for i, s in enumerate(shard.samples)}
+    columns = np.array([position[s] for s in samples], dtype=np.int64)
+    calls = {}
+    for name, arr in shard.calls.items():
+        if name == "gt":
+            calls[name] = np.asarray(arr[:, columns])
+        elif isinstance(arr, StackedCalls):
+            calls[name] = arr.select(columns)
+        else:
+            calls[name] = StackedCalls([arr], columns)
+    return Shard(list(samples), shard.build, shard.variants, calls, shard.transcripts,
+                 dict(shard.meta), shard.rows)
 
 
 def decode(arr: np.ndarray) -> list[str]:

@@ -95,6 +95,25 @@ class Pedigree:
             sex[i], affected[i] = ind.sex, ind.affected
         return PedigreeArrays(list(samples), father, mother, sex, affected, family, family_names)
 
+    def family_batches(self, samples: list[str], n_batches: int) -> list[list[str]]:
+        """``samples`` (the store's) split into ``n_batches`` lists, each holding whole
+        families with an affected member, balanced by sample count (largest families first,
+        each into the lightest batch); deterministic. Samples of families without an affected
+        sequenced member are in no batch: nobody there is analysed."""
+        families: dict[str, list[str]] = {}
+        for sample in samples:
+            ind = self.individuals.get(sample)
+            if ind is not None:
+                families.setdefault(ind.family, []).append(sample)
+        analysed = [(fam, members) for fam, members in sorted(families.items())
+                    if any(self.individuals[m].affected == AFFECTED for m in members)]
+        analysed.sort(key=lambda item: -len(item[1]))
+        batches: list[list[str]] = [[] for _ in range(n_batches)]
+        for _, members in analysed:
+            min(batches, key=len).extend(members)
+        order = {s: i for i, s in enumerate(samples)}
+        return [sorted(b, key=order.__getitem__) for b in batches]
+
     def check_samples(self, vcf_samples: list[str]) -> list[str]:
         """Warnings for samples in the PED but not the VCF and the reverse; an error when no
         affected individual of the PED is in the VCF."""

@@ -74,17 +74,22 @@ def genotype_labels(gt: np.ndarray, sex: np.ndarray, chrom: int, haploid_x: bool
     return labels.tolist()
 
 
-def write_reports(config: HeronConfig, prioritised: Path, out: Path) -> str:
-    """Update the history and write the three reports; returns the run summary as text."""
+def write_reports(config: HeronConfig, prioritised: Path | list[Path], out: Path) -> str:
+    """Update the history and write the three reports from the output folder(s) of
+    prioritise (one per batch of families); returns the run summary as text."""
     from heron.pipeline import load_pedigree, run_date
 
-    shard = Shard.load(prioritised / "shard")
-    table = pd.read_csv(prioritised / "candidates.tsv", sep="\t", keep_default_na=False,
-                        dtype={"partners": str, "matched_terms": str})
-    audit = pd.read_csv(prioritised / "audit.tsv", sep="\t", keep_default_na=False)
+    folders = [prioritised] if isinstance(prioritised, Path) else list(prioritised)
+    shards = [Shard.load(folder / "shard") for folder in folders]
+    table = pd.concat([pd.read_csv(folder / "candidates.tsv", sep="\t", keep_default_na=False,
+                                   dtype={"partners": str, "matched_terms": str}
+                                   ).assign(part=i) for i, folder in enumerate(folders)],
+                      ignore_index=True)
+    audit = pd.concat([pd.read_csv(folder / "audit.tsv", sep="\t", keep_default_na=False)
+                       for folder in folders], ignore_index=True)
     ped = load_pedigree(config)
     date = run_date(config).isoformat()
-    resources = resource_versions(config, shard)
+    resources = resource_versions(config, shards[0])
     patients = {i.id: sorted(i.hpo) for i in ped if i.affected == AFFECTED}
     run = history.RunInfo(date, __version__, config.digest(), resources, patients)
     table["categories_list"] = [category_names(c) for c in table["categories"]]
@@ -106,7 +111,7 @@ def write_reports(config: HeronConfig, prioritised: Path, out: Path) -> str:
     staged: dict[str, Path] = {}
 
     def render(dated: pd.DataFrame, changes: list[history.Change]) -> None:
-        report = build_report(config, shard, table, dated, changes, ped, run)
+        report = build_report(config, shards, table, dated, changes, ped, run)
         summary_text = summary_lines(report)
         for name, text in (("report.json", report.model_dump_json(indent=1)),
                            ("report.tsv", tsv.render(report)),
@@ -134,13 +139,14 @@ def write_reports(config: HeronConfig, prioritised: Path, out: Path) -> str:
     return (out / "summary.txt").read_text()
 
 
-def build_report(config: HeronConfig, shard: Shard, table: pd.DataFrame, dated: pd.DataFrame,
-                 changes: list[history.Change], ped, run: history.RunInfo) -> Report:
-    v = shard.variants
-    samples_col = {s: i for i, s in enumerate(shard.samples)}
+def build_report(config: HeronConfig, shards: list[Shard], table: pd.DataFrame,
+                 dated: pd.DataFrame, changes: list[history.Change], ped,
+                 run: history.RunInfo) -> Report:
+    """The report model; ``table["part"]`` says which of ``shards`` (one per batch of
+    families) a candidate's ``variant`` and ``row`` point into."""
+    samples_cols = [{s: i for i, s in enumerate(shard.samples)} for shard in shards]
     change_of = {(c.sample, c.variant, c.gene): c for c in changes}
     dates = {(r.sample, r.variant, r.gene): r for r in dated.itertuples()}
-    tx = shard.transcripts
     solved = set(config.cohort.solved)
     reports: dict[str, SampleReport] = {}
     for ind in ped:
@@ -157,6 +163,8 @@ def build_report(config: HeronConfig, shard: Shard, table: pd.DataFrame, dated: 
     for row in table.itertuples():  # one iteration per candidate, a handful per patient
         if row.sample not in reports:
             continue
+        shard, samples_col = shards[row.part], samples_cols[row.part]
+        v, tx = shard.variants, shard.transcripts
         var = int(row.variant)
         key = (row.sample, row.variant_id, row.symbol)
         members = family_members[reports[row.sample].family_id]
