@@ -383,6 +383,14 @@ class ReportConfig(_Section):
                                                    "the rest is counted as 'below the line'.")
 
 
+class JobsConfig(_Section):
+    """How the workflow splits a run into jobs (shard sizes are ingest.shard_variants)."""
+
+    family_batch_samples: int = Field(
+        2000, ge=1, description="Prioritise (inheritance, phenotype, ranking) runs as one job "
+                                "per batch of whole families of about this many samples.")
+
+
 class HeronConfig(_Section):
     """The configuration of one heron run."""
 
@@ -403,6 +411,7 @@ class HeronConfig(_Section):
     rank: RankConfig = Field(default_factory=RankConfig)
     history: HistoryConfig = Field(default_factory=HistoryConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
+    jobs: JobsConfig = Field(default_factory=JobsConfig)
 
     def digest(self) -> str:
         """Short stable digest of the settings, recorded with each run."""
