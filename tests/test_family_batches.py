@@ -89,3 +89,17 @@ def test_an_empty_batch_writes_empty_tables(demo_run, tmp_path):
     out = prioritise(config, classified, work / "genes.json", tmp_path / "b", (40, 40))
     assert pd.read_csv(out / "candidates.tsv", sep="\t").empty
     assert pd.read_csv(out / "audit.tsv", sep="\t").empty
+
+
+def test_number_of_batches_follows_the_pedigree_size(tmp_path):
+    from heron.pipeline import plan_batches
+
+    config = demo_config(tmp_path, REPO / "resources/demo/clinvar.vcf.gz", "2026-10-06")
+    ped_samples = 0
+    for line in (REPO / "resources/demo/demo.ped").read_text().splitlines():
+        ped_samples += bool(line.strip()) and not line.startswith("#")
+    assert plan_batches(config) == 1
+    small = config.model_copy(update={"jobs": config.jobs.model_copy(
+        update={"family_batch_samples": 4})})
+    assert plan_batches(small) == -(-ped_samples // 4)
+    assert small.digest() == config.digest()  # job layout never changes results

@@ -415,7 +415,8 @@ class HeronConfig(_Section):
 
     def digest(self) -> str:
         """Short stable digest of the settings, recorded with each run."""
-        text = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        # how a run is split into jobs never changes its results
+        text = json.dumps(self.model_dump(mode="json", exclude={"jobs"}), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     def resolve(self, base: Path) -> "HeronConfig":

@@ -78,6 +78,17 @@ def plan_shards(config: HeronConfig) -> list[str]:
     return [str(r) for r in list_regions(config.cohort.vcfs, config.ingest.shard_variants)]
 
 
+def plan_batches(config: HeronConfig) -> int:
+    """Number of prioritise jobs: the samples of the PED's families with an affected member,
+    in batches of about ``jobs.family_batch_samples``."""
+    from heron.ingest.pedigree import AFFECTED
+
+    ped = load_pedigree(config)
+    analysed = {i.family for i in ped if i.affected == AFFECTED}
+    n = sum(1 for i in ped if i.family in analysed)
+    return max(1, -(-n // config.jobs.family_batch_samples))
+
+
 def ingest(config: HeronConfig, region: str, out: Path) -> Path:
     """Read one region of every cohort VCF into one shard folder."""
     from heron.annotate.stage import consequence_table
