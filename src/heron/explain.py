@@ -112,7 +112,7 @@ def _model_trails(config: HeronConfig, work: Path, sample: str, key: int, ped) -
 
     classified = sorted(p for p in (work / "classified").iterdir()
                         if p.is_dir() and not p.name.startswith("."))
-    shard = concat_shards([Shard.load(p, mmap=True) for p in classified])
+    shard = concat_shards([Shard.load(p, mmap=True) for p in classified], lazy_calls=True)
     genes = GeneSet.from_json(work / "genes.json")
     result = evaluate(shard, ped.align(shard.samples), genes, config)
     calls = result.calls

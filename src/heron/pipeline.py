@@ -72,10 +72,11 @@ def check_resource(path: str | Path, config: HeronConfig) -> None:
 # -- plan and ingest --------------------------------------------------------------------------
 
 def plan_shards(config: HeronConfig) -> list[str]:
-    """Region names of the cohort's shards (see heron.ingest.vcf.list_regions)."""
-    from heron.ingest.vcf import list_regions
+    """The shards of the cohort, each as the text of its regions (heron.ingest.vcf.shard_text)."""
+    from heron.ingest.vcf import plan_shards as plan, shard_text
 
-    return [str(r) for r in list_regions(config.cohort.vcfs, config.ingest.shard_variants)]
+    return [shard_text(regions) for regions in plan(config.cohort.vcfs,
+                                                      config.ingest.shard_variants)]
 
 
 def plan_batches(config: HeronConfig) -> int:
@@ -89,26 +90,27 @@ def plan_batches(config: HeronConfig) -> int:
     return max(1, -(-n // config.jobs.family_batch_samples))
 
 
-def ingest(config: HeronConfig, region: str, out: Path) -> Path:
-    """Read one region of every cohort VCF into one shard folder."""
+def ingest(config: HeronConfig, shard_regions: str, out: Path) -> Path:
+    """Read one shard — its regions, as ``plan_shards`` writes them — of every cohort VCF into
+    one shard folder."""
     from heron.annotate.stage import consequence_table
-    from heron.ingest.vcf import Region, merge_shards, open_vcf, read_region
+    from heron.ingest.vcf import merge_shards, open_vcf, parse_shard, read_regions
 
-    wanted = Region.parse(region)
+    wanted = parse_shard(shard_regions)
     fields = dict(info_float=config.ingest.info_float,
                   info_string=config.ingest.info_string + [csq_field(config)],
                   engine=config.ingest.engine)
     shards = []
     with tempfile.TemporaryDirectory(prefix="heron-norm-") as tmp:
         for i, path in enumerate(config.cohort.vcfs):
-            local = _region_in_file(path, wanted, open_vcf)
+            local = _regions_in_file(path, wanted, open_vcf)
             if config.cohort.reference_fasta:
                 path, local = left_align(path, local, config.cohort.reference_fasta,
                                          Path(tmp) / f"{i}.vcf.gz"), None
             if config.ingest.gff3:
                 path = compute_consequences(config, path, local, Path(tmp) / f"{i}.csq.vcf.gz")
                 local = None
-            shards.append(read_region(path, local, build=config.cohort.genome_build, **fields))
+            shards.append(read_regions(path, local, build=config.cohort.genome_build, **fields))
     shard = merge_shards(shards)
     if config.cohort.sv_vcfs:
         shard = _with_svs(config, shard, wanted)
@@ -120,17 +122,19 @@ def ingest(config: HeronConfig, region: str, out: Path) -> Path:
     return shard.save(out)
 
 
-def _with_svs(config: HeronConfig, shard: Shard, region) -> Shard:
-    """The region's structural variants joined to its small variants (batches of SV VCFs are
+def _with_svs(config: HeronConfig, shard: Shard, regions: list) -> Shard:
+    """The regions' structural variants joined to their small variants (batches of SV VCFs are
     merged first, so an SV called in two batches stays one variant)."""
     from heron.ingest.sv import join_sv_shard, read_sv_vcf
     from heron.ingest.vcf import merge_shards
 
     i = config.ingest
-    svs = merge_shards([read_sv_vcf(path, region, build=config.cohort.genome_build,
-                                    info_float=[i.sv_af_field], info_string=[csq_field(config)],
-                                    min_length=i.sv_min_length, sample_filter=i.sv_sample_filter)
-                        for path in config.cohort.sv_vcfs])
+    whole = any(r.contig == "*" for r in regions)
+    svs = merge_shards([concat_shards([
+        read_sv_vcf(path, None if whole else region, build=config.cohort.genome_build,
+                    info_float=[i.sv_af_field], info_string=[csq_field(config)],
+                    min_length=i.sv_min_length, sample_filter=i.sv_sample_filter)
+        for region in ([None] if whole else regions)]) for path in config.cohort.sv_vcfs])
     return join_sv_shard(shard, svs, csq_field=csq_field(config))
 
 
@@ -139,22 +143,23 @@ def csq_field(config: HeronConfig) -> str:
     return "BCSQ" if config.ingest.gff3 else config.ingest.csq_field
 
 
-def compute_consequences(config: HeronConfig, vcf: str, region, out: Path) -> str:
-    """One region of a VCF annotated by bcftools csq with the configured GFF3 and FASTA."""
+def compute_consequences(config: HeronConfig, vcf: str, region: list | None,
+                         out: Path) -> str:
+    """The regions of a VCF annotated by bcftools csq with the configured GFF3 and FASTA."""
     from heron.annotate.bcftools_csq import run_bcftools_csq
 
     if not config.cohort.reference_fasta:
         raise InputError("ingest.gff3 needs cohort.reference_fasta (bcftools csq reads the "
                          "reference sequence)", hint="set cohort.reference_fasta")
     run_bcftools_csq(vcf, out, gff=config.ingest.gff3, fasta=config.cohort.reference_fasta,
-                     region=None if region is None or region.contig == "*" else str(region),
+                     region=_regions_option(region),
                      mode=config.ingest.csq_mode, phase="a" if config.ingest.csq_mode ==
                      "haplotype" else "r")
     return str(out)
 
 
-def left_align(vcf: str, region, fasta: str, out: Path) -> str:
-    """One region of a VCF with indels left-aligned against the reference (bcftools norm;
+def left_align(vcf: str, region: list | None, fasta: str, out: Path) -> str:
+    """The regions of a VCF with indels left-aligned against the reference (bcftools norm;
     REF mismatches are warned about and kept). Splitting stays with the reader."""
     from pysam import bcftools
 
@@ -162,29 +167,34 @@ def left_align(vcf: str, region, fasta: str, out: Path) -> str:
         raise InputError("reference FASTA not found", path=fasta,
                          hint="set cohort.reference_fasta to an indexed FASTA, or remove it")
     args = ["--fasta-ref", fasta, "--check-ref", "w", "--output-type", "z", "--output", str(out)]
-    if region is not None and region.contig != "*":
-        args += ["--regions", str(region)]
+    if _regions_option(region):
+        args += ["--regions", _regions_option(region)]
     bcftools.norm(*args, vcf, catch_stdout=False)
     return str(out)
 
 
-def _region_in_file(path: str, region, open_vcf):
-    """The region with its contig spelt as this file spells it (chr1 vs 1, chrM vs MT)."""
+def _regions_option(regions: list | None) -> str | None:
+    """bcftools' --regions value for a shard's regions; None for the whole file."""
+    if regions is None or any(r.contig == "*" for r in regions):
+        return None
+    return ",".join(str(r) for r in regions)
+
+
+def _regions_in_file(path: str, regions: list, open_vcf) -> list:
+    """The regions with their contigs spelt as this file spells them (chr1 vs 1, chrM vs
+    MT)."""
     from heron.genome import chrom_code
     from heron.ingest.vcf import Region, header_contigs
 
-    if region.contig == "*":
-        return region
+    if any(r.contig == "*" for r in regions):
+        return regions
     vcf = open_vcf(path)
     try:
         names = list(header_contigs(vcf)) or list(vcf.seqnames)
     finally:
         vcf.close()
-    code = chrom_code(region.contig)
-    for name in names:
-        if chrom_code(name) == code:
-            return Region(name, region.start, region.end)
-    return region
+    spelt = {chrom_code(name): name for name in reversed(names)}
+    return [Region(spelt.get(chrom_code(r.contig), r.contig), r.start, r.end) for r in regions]
 
 
 # -- annotate ---------------------------------------------------------------------------------
@@ -373,9 +383,10 @@ def classify(config: HeronConfig, store: Path, annotation: Path, genes: Path, kn
                           sv_lof_consequences=c.sv_lof_consequences).save(out)
 
 
-def concat_shards(shards: list[Shard]) -> Shard:
-    """One shard of several classified shards (same samples), tables re-linked; call fields
-    other than ``gt`` are :class:`heron.store.StackedCalls` (read by index, never copied)."""
+def concat_shards(shards: list[Shard], lazy_calls: bool = False) -> Shard:
+    """One shard of several shards of the same samples in genome order, tables re-linked.
+    ``lazy_calls``: call fields other than ``gt`` are :class:`heron.store.StackedCalls` (read
+    by index, never copied; such a shard cannot be saved)."""
     if not shards:
         raise InputError("no classified shards to combine")
     if len(shards) == 1:
@@ -401,8 +412,8 @@ def concat_shards(shards: list[Shard]) -> Shard:
     variants = {k: np.concatenate([s.variants[k] for s in shards])
                 for k in shards[0].variants if all(k in s.variants for s in shards)}
     # genotypes are read whole; every other call field only at the calls the models test
-    calls = {k: np.concatenate([s.calls[k] for s in shards]) if k == "gt"
-             else StackedCalls([s.calls[k] for s in shards]) for k in shards[0].calls}
+    calls = {k: StackedCalls([s.calls[k] for s in shards]) if lazy_calls and k != "gt"
+             else np.concatenate([s.calls[k] for s in shards]) for k in shards[0].calls}
     transcripts = cat("transcripts", {"variant": offsets})
     rows = cat("rows", {"variant": offsets, "tx": tx_offsets})
     meta = dict(shards[0].meta, regions=[s.meta.get("region") for s in shards])
@@ -455,7 +466,7 @@ def prioritise(config: HeronConfig, classified: list[Path], genes: Path, out: Pa
     from heron.phenotype.rank import rank_candidates
 
     # memory-mapped: the models read every genotype but only the carriers' other fields
-    shard = concat_shards([Shard.load(p, mmap=True) for p in classified])
+    shard = concat_shards([Shard.load(p, mmap=True) for p in classified], lazy_calls=True)
     ped = load_pedigree(config)
     warnings = ped.check_samples(shard.samples)
     index, n_batches = batch
