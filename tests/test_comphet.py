@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from corebuilder import HEMI, HET, HOM, MISSING, V, build_case, quad, singleton, trio
+from corebuilder import HEMI, HET, HOM, MISSING, V, build_case, config, quad, singleton, trio
 
 AR = {"ARG": "BIALLELIC, autosomal or pseudoautosomal"}
 XBI = {"XBI": "X-LINKED: hemizygous mutation in males, biallelic mutations in females"}
@@ -80,7 +80,7 @@ def test_phase_sets(gt_a, gt_b, outcome):
     ("stop_gained", "clinvar_0star", True),        # primary + support
     ("stop_gained", "alphamissense", True),        # AlphaMissense always counts as a partner
     ("clinvar_0star", "alphamissense", False),     # support + support
-    ("alphamissense", "alphamissense", False),
+    ("alphamissense", "alphamissense", "gated"),   # stands on the phenotype match, as one would
     ("clinvar_0star", "clinvar_0star", False),
 ])
 def test_roles(kind_a, kind_b, formed):
@@ -88,11 +88,36 @@ def test_roles(kind_a, kind_b, formed):
     if formed:
         assert case.pairs() == comphet("kid", A, B)
         c = case.result.candidates
-        assert not c["needs_phenotype"].any()
+        assert c["needs_phenotype"].tolist() == [formed == "gated"] * len(c)
     else:
         assert case.passes() == set()
         assert case.audit("kid", A)["threshold"] == "comphet.primary"
         assert case.audit("kid", B)["threshold"] == "comphet.primary"
+
+
+def test_alphamissense_pair_follows_the_alphamissense_alone_switch():
+    cfg = config(**{"phenotype.alphamissense_alone": False})
+    case = build_case(pair({"kid": HET}, {"kid": HET}, "alphamissense", "alphamissense"),
+                      singleton(), AR, cfg=cfg)
+    assert case.passes() == set()
+    assert case.audit("kid", A)["threshold"] == "comphet.primary"
+
+
+def test_alphamissense_pair_in_cis_is_rejected():
+    case = build_case(pair({"kid": HET, "mum": HET}, {"kid": HET, "mum": HET},
+                           "alphamissense", "alphamissense"), trio(), AR)
+    assert case.passes() == set()
+    assert case.audit("kid", A)["threshold"] == "comphet.cis_by_parents"
+
+
+def test_alphamissense_pair_on_female_x():
+    case = build_case(pair({"kid": HET, "dad": MISSING}, {"kid": HET, "mum": HET},
+                           "alphamissense", "alphamissense", gene="XBI", chrom="chrX",
+                           pos=(30_000_000, 30_001_000)), trio("F"), XBI)
+    a, b = "XBI:30000000", "XBI:30001000"
+    assert case.pairs() == comphet("kid", a, b, "XLR_comphet")
+    c = case.result.candidates
+    assert c.loc[c["model"] == "XLR_comphet", "needs_phenotype"].tolist() == [True, True]
 
 
 def test_call_without_any_category_is_no_partner():

@@ -5,6 +5,12 @@ against each model its gene's MOI allows, as an ordered list of named checks; a 
 candidate when every check of one model passes. Calls that pass no model keep the failure of
 the model they got furthest in — the audit trail.
 
+Two AlphaMissense-only calls in trans are held to the rule of one AlphaMissense-only call
+(rulebook §3, heron's extension): the pair is a candidate only when its gene matches the
+patient's phenotype (``needs_phenotype``), because two predicted-damaging alleles of a
+recessive gene are at least the evidence of one in a dominant gene. Any other pair without a
+primary call stays rejected.
+
 Structural variants (heron.ingest.sv) take part like any call. A small variant that looks
 homozygous inside a heterozygous deletion of the same sample and gene is hemizygous: it pairs
 with that deletion as a compound heterozygote (in trans by construction), and with nothing
@@ -214,8 +220,8 @@ def evaluate(shard: Shard, ped: PedigreeArrays, genes: GeneSet, config: HeronCon
 
     hemi = _hom_inside_deletion(v, var, s, gene, g)
     comphet_checks, pairs = _comphet(rows, r, s, var, gene, g, female, allowed, common, cats,
-                                     primary, G, rel_aff, rel_unaff, rel_male, on_x, calls,
-                                     plp_starred, ped, v, hemi)
+                                     primary, am_only, G, rel_aff, rel_unaff, rel_male, on_x,
+                                     calls, plp_starred, ped, v, hemi)
     checks.update(comphet_checks)
 
     flags = _flags(g, ab, d, config)
@@ -336,10 +342,12 @@ def _hom_inside_deletion(v: dict, var: np.ndarray, s: np.ndarray, gene: np.ndarr
     return out
 
 
-def _comphet(rows, r, s, var, gene, g, female, allowed, common, cats, primary, G, rel_aff,
-             rel_unaff, rel_male, on_x, calls, plp_starred, ped, v, hemi):
+def _comphet(rows, r, s, var, gene, g, female, allowed, common, cats, primary, am_only, G,
+             rel_aff, rel_unaff, rel_male, on_x, calls, plp_starred, ped, v, hemi):
     """Comp-het checks per call (one list per comp-het model) and the valid pairs; ``hemi``
-    (n,) bool marks hom calls inside a het deletion (:func:`_hom_inside_deletion`)."""
+    (n,) bool marks hom calls inside a het deletion (:func:`_hom_inside_deletion`); ``am_only``
+    (n,) bool marks AlphaMissense-only calls, a pair of which stands on the phenotype gate
+    (column ``needs_phenotype`` of the pairs)."""
     n = len(r)
     per_model = {}
     for model in ("AR_comphet", "XLR_comphet"):
@@ -358,8 +366,9 @@ def _comphet(rows, r, s, var, gene, g, female, allowed, common, cats, primary, G
     li, ri = _pairs_within_groups(group)
     a, b = order[li], order[ri]
     pair = Checks(len(a))
-    pair.add("comphet.primary", ((cats[a] | cats[b]) & primary) == 0,
-             "at least one of the pair primary")
+    am_pair = am_only[a] & am_only[b]
+    pair.add("comphet.primary", (((cats[a] | cats[b]) & primary) == 0) & ~am_pair,
+             "at least one of the pair primary, or both AlphaMissense-only")
     # a hom call is in the pair only as the hemizygous partner of the deletion covering it
     hom_a, hom_b = g[a] == 2, g[b] == 2
     pair.add("comphet.hom_outside_deletion",
@@ -392,7 +401,8 @@ def _comphet(rows, r, s, var, gene, g, female, allowed, common, cats, primary, G
     # the variant inside a deletion sits on the other copy: in trans by construction
     trans = (same_set & (ph_a != ph_b)) | hom_a | hom_b \
         | _by_parents(calls["gt"], var[a], var[b], father, mother, "trans")
-    pairs = pd.DataFrame({"a": a[good], "b": b[good], "phased": trans[good]})
+    pairs = pd.DataFrame({"a": a[good], "b": b[good], "phased": trans[good],
+                          "needs_phenotype": am_pair[good]})
     has_partner = np.zeros(n, bool)
     has_partner[a[good]] = True
     has_partner[b[good]] = True
@@ -475,9 +485,11 @@ def _candidates(checks, pairs, r, var, s, gene, cats, flags, am_only, female,
             f = flags[call] | np.where(pairs["phased"].to_numpy(), 0,
                                        FLAG["phase_unknown"]).astype(np.uint8)
             partner = pairs[other].to_numpy()
-            # a pair of support-only calls never gets here; the AM-only side needs its partner
+            # a pair with a primary call stands alone; two AlphaMissense-only calls need the
+            # phenotype match one of them would need
             parts.append(pd.DataFrame({"call": call, "model": model, "partner": partner,
-                                       "flags": f, "needs_phenotype": False}))
+                                       "flags": f,
+                                       "needs_phenotype": pairs["needs_phenotype"].to_numpy()}))
     if not parts:
         return _empty_candidates()
     out = pd.concat(parts, ignore_index=True)
