@@ -18,6 +18,7 @@ from benchmarks.accuracy.families import build_cohort
 from benchmarks.accuracy.genes import load_gene_table, sample_exonic, sample_intronic_near_exon
 from benchmarks.accuracy.generate import generate
 from benchmarks.accuracy.hgvs import annotate_hgvs
+from benchmarks.accuracy.knowledge import MOI_TEXT, _union_panel
 from benchmarks.accuracy.protocol import DEFAULT
 from benchmarks.accuracy.writers import BgzfWriter
 from heron.errors import InputError
@@ -259,6 +260,27 @@ def test_older_snapshot_is_a_subset(cohort_dir, manifest):
     n_old = sum(len(p["genes"]) for p in panelapp_old["panels"])
     dated = [g for p in panelapp["panels"] for g in p["genes"] if g["green_date"]]
     assert n_new - n_old == len(dated) > 0
+
+
+def _panel(pid: int, genes: dict[str, str]) -> dict:
+    return {"id": pid, "genes": [{"symbol": g, "hgnc_id": None, "ensembl_id_grch37": None,
+                                  "ensembl_id_grch38": None, "moi": MOI_TEXT[code],
+                                  "confidence": 3, "green_date": None}
+                                 for g, code in genes.items()]}
+
+
+@pytest.mark.parametrize("codes, union_code", [
+    (["AR", "AR", "AD"], "AD/AR"),  # biallelic on most panels, monoallelic on one: both
+    (["AD", "AR"], "AD/AR"),
+    (["AD/AR", "AR"], "AD/AR"),
+    (["AD", "AD"], "AD"),
+    (["AR", "NA"], "AR"),           # an unknown MOI adds nothing
+    (["XL", "AR"], "XL"),
+])
+def test_union_panel_moi_combines_like_heron(codes, union_code):
+    panels = [_panel(i + 1, {"GENE": code}) for i, code in enumerate(codes)]
+    union = _union_panel(panels)
+    assert [g["moi"] for g in union["genes"]] == [MOI_TEXT[union_code]]
 
 
 def test_off_panel_and_structural_cases_out_of_scope(manifest):

@@ -40,7 +40,9 @@ MOI_TEXT = {
     "MT": "MITOCHONDRIAL",
     "NA": "Unknown",
 }
-# Most lenient first when one gene has different MOIs on several panels.
+# Most lenient first when one gene has different MOIs on several panels; a gene monoallelic on
+# one panel and biallelic on another is both (AD/AR), as heron combines panels
+# (heron.resources.moi.combine_gene_moi).
 MOI_LENIENCY = ("AD/AR", "AD", "XL", "AR", "MT", "NA")
 REVSTAT = {0: "no_assertion_criteria_provided", 1: "criteria_provided,_single_submitter",
            2: "criteria_provided,_multiple_submitters,_no_conflicts"}
@@ -160,6 +162,9 @@ def _union_panel(panels: list[dict]) -> dict:
     undated = set(green.loc[green["green_date"].isna(), "symbol"])
     first_date = green.dropna(subset=["green_date"]).groupby("symbol")["green_date"].min().to_dict()
     best = green.sort_values(["symbol", "rank"]).drop_duplicates("symbol").set_index("symbol")
+    mono = green["code"].eq("AD").groupby(green["symbol"]).any()
+    both = mono & green["code"].eq("AR").groupby(green["symbol"]).any()
+    best.loc[both[both].index, "code"] = "AD/AR"
     ids = (green.dropna(subset=["hgnc_id"]).drop_duplicates("symbol").set_index("symbol")
            [["hgnc_id", "ensembl_id_grch37", "ensembl_id_grch38"]].astype(object))
     ids = ids.where(ids.notna(), None).to_dict("index")
