@@ -526,10 +526,9 @@ class _FastRead:
         order = np.lexsort((variants["alt_index"], record, variants["key"]))
         matrices = calls.taken()
         moved = np.flatnonzero(order != np.arange(len(order)))
-        if len(moved):
-            variants = {k: v[order] for k, v in variants.items()}
-            for k, m in matrices.items():
-                m[moved] = m[order[moved]]
+        # rows out of key order are few (trimmed alleles, FALLBACK rows): only they move
+        for k, m in [*variants.items(), *matrices.items()]:
+            m[moved] = m[order[moved]]
         if samples != self.names:
             columns = np.array([self.names.index(s) for s in samples])
             matrices = {k: m[:, columns] for k, m in matrices.items()}
