@@ -3,21 +3,92 @@
 from __future__ import annotations
 
 import argparse
+import filecmp
 import json
 import logging
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import yaml
 
 from heron import __version__
-from heron.errors import HeronError
+from heron.errors import HeronError, InputError
+
+
+# Options that point a stage at the files it reads, each replacing one config path (a list
+# option replaces the whole list). The workflow passes the copies Snakemake staged for the job
+# (under a storage provider, local copies at paths of Snakemake's choosing), so that a job reads
+# exactly its declared inputs and never the config's own paths.
+PATH_OPTIONS = {
+    "vcf": ("cohort.vcfs", True),
+    "pedigree": ("cohort.pedigree", False),
+    "phenopacket": ("cohort.phenopackets", True),
+    "reference_fasta": ("cohort.reference_fasta", False),
+    "gff3": ("ingest.gff3", False),
+    "clinvar_vcf": ("resources.clinvar.vcf", False),
+    "clinvar_submission_summary": ("resources.clinvar.submission_summary", False),
+    "clinvar_variant_summary": ("resources.clinvar.variant_summary", False),
+    "gnomad_vcf": ("resources.gnomad.vcfs", True),
+    "alphamissense_tsv": ("resources.alphamissense.tsv", False),
+    "panelapp_snapshot": ("resources.panelapp.snapshot", False),
+    "gene_list": ("resources.gene_lists", True),
+    "hpo_dir": ("phenotype.hpo_dir", False),
+    "history": ("history.path", False),
+}
+
+
+def _path_option(name: str):
+    field, many = PATH_OPTIONS[name]
+    what = "files" if many else ("folder" if name.endswith("_dir") else "file")
+    use = "add the run to" if name == "history" else "read"
+    return (("--" + name.replace("_", "-"),),
+            dict(nargs="+" if many else None, metavar="PATH", default=None,
+                 help=f"{what} to {use} instead of the config's {field}"))
 
 
 def _config(args):
-    from heron.config import load_config
+    """The config file's settings, with the paths given by PATH_OPTIONS options in place of
+    the config's (relative paths taken from the working directory, as in the file)."""
+    from heron.config import HeronConfig, load_config
 
-    return load_config(args.config)
+    config = load_config(args.config)
+    given = {name: getattr(args, name) for name in PATH_OPTIONS
+             if getattr(args, name, None) is not None}
+    if not given:
+        return config
+    data = config.model_dump()
+    for name, value in given.items():
+        *parents, key = PATH_OPTIONS[name][0].split(".")
+        section = data
+        for part in parents:
+            section = section[part]
+        section[key] = value
+    return HeronConfig.model_validate(data).resolve(Path.cwd())
+
+
+def start_history_from(previous: Path, history: Path) -> None:
+    """Make ``history`` a copy of ``previous`` (unless it already is one), replacing it in one
+    rename so that no reader ever sees half a file.
+
+    The workflow hands the report the cohort's previous history as a separate input: under a
+    storage provider that is how it reaches the job, which then writes the new history as its
+    output. An empty ``previous`` starts a new history.
+    """
+    if history.is_file() and filecmp.cmp(previous, history, shallow=False):
+        return
+    history.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{history.name}.", dir=history.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(previous, tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, history)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def cmd_plan(args) -> None:
@@ -68,7 +139,12 @@ def cmd_prioritise(args) -> None:
 def cmd_report(args) -> None:
     from heron.report.build import write_reports
 
-    summary = write_reports(_config(args), Path(args.prioritised), Path(args.out))
+    config = _config(args)
+    if args.history_from:
+        if not args.history:
+            raise InputError("--history-from needs --history (the file the run is added to)")
+        start_history_from(Path(args.history_from), Path(config.history.path))
+    summary = write_reports(config, Path(args.prioritised), Path(args.out))
     print(summary)
 
 
@@ -161,23 +237,38 @@ def build_parser() -> argparse.ArgumentParser:
 
     config = (("--config", "-c"), dict(required=True, help="config YAML"))
     out = (("--out", "-o"), dict(required=True, help="output path"))
-    add("plan", cmd_plan, "list the region shards of the cohort (JSON)", config, out)
+
+    def paths(*names):
+        return [_path_option(name) for name in names]
+
+    people = ("pedigree", "phenopacket")
+    add("plan", cmd_plan, "list the region shards of the cohort (JSON)", config, out,
+        *paths("vcf"))
     add("ingest", cmd_ingest, "read one region of the cohort VCFs into a shard", config, out,
-        (("--region",), dict(required=True, help="CONTIG, CONTIG:START-END or * (whole file)")))
+        (("--region",), dict(required=True, help="CONTIG, CONTIG:START-END or * (whole file)")),
+        *paths("vcf", "reference_fasta", "gff3"))
     add("knowledge", cmd_knowledge, "ClinVar (table, PM5 index), gnomAD and AlphaMissense "
-        "indexes for the run", config, out)
+        "indexes for the run", config, out,
+        *paths("clinvar_vcf", "clinvar_submission_summary", "clinvar_variant_summary",
+               "gnomad_vcf", "alphamissense_tsv"))
     add("annotate", cmd_annotate, "consequences, ClinVar and frequencies for a shard", config,
         out, (("--store",), dict(required=True, help="shard folder from ingest")),
         (("--knowledge",), dict(required=True, help="folder from `heron knowledge`")))
     add("genes", cmd_genes, "every patient's gene set from panels, HPO terms and gene lists",
-        config, out)
+        config, out, *paths(*people, "panelapp_snapshot", "gene_list", "hpo_dir"))
     add("classify", cmd_classify, "rows, pre-filters, categories and frequency filters", config,
         out, (("--store",), dict(required=True)), (("--annotation",), dict(required=True)),
         (("--genes",), dict(required=True)), (("--knowledge",), dict(required=True)))
     add("prioritise", cmd_prioritise, "inheritance models, phenotype and ranking", config, out,
-        (("--classified",), dict(required=True, nargs="+")), (("--genes",), dict(required=True)))
+        (("--classified",), dict(required=True, nargs="+")), (("--genes",), dict(required=True)),
+        *paths(*people, "hpo_dir"))
     add("report", cmd_report, "history and the JSON, TSV and HTML reports", config, out,
-        (("--prioritised",), dict(required=True)))
+        (("--prioritised",), dict(required=True)),
+        *paths(*people, "panelapp_snapshot", "gene_list", "hpo_dir", "history"),
+        (("--history-from",), dict(default=None, metavar="PATH",
+                                   help="start from this copy of the previous history: the "
+                                        "history file becomes a copy of it before the run is "
+                                        "added (an empty file starts a new history)")))
     add("run", cmd_run, "every stage in this process (small cohorts; use Snakemake for "
         "clusters)", config)
     add("explain", cmd_explain, "every filter one call passed or failed, with the numbers",
