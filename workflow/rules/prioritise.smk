@@ -24,10 +24,15 @@ rule prioritise:
     """Inheritance models, phenotype and ranking over the cohort's classified shards."""
     input:
         config=HERON_CONFIG,
-        classified=expand(WORK / "classified" / "{shard}", shard=SHARDS),
+        classified=lambda wc: expand(WORK / "classified" / "{shard}", shard=shards()),
         genes=WORK / "genes.json",
+        pedigree=PEDIGREE,
+        phenopackets=PHENOPACKETS,
+        hpo=HPO,
     output:
         directory(WORK / "prioritised"),
+    params:
+        files=heron_files(pedigree="pedigree", phenopacket="phenopackets", hpo_dir="hpo"),
     threads: 1
     resources:
         mem_mb=4000,
@@ -36,4 +41,4 @@ rule prioritise:
         WORK / "logs" / "prioritise.log",
     shell:
         "heron prioritise --config {input.config} --classified {input.classified} "
-        "--genes {input.genes} --out {output} 2> {log}"
+        "--genes {input.genes} {params.files} --out {output} 2> {log}"
