@@ -86,6 +86,42 @@ def test_unrecognised_records_fall_back_whole():
     assert_same_as_reader(path, parsed)
 
 
+def test_scanner_reads_long_numbers_many_alleles_and_odd_layouts():
+    # numbers of 4 to 9 digits and with leading zeros (read byte by byte, not four at
+    # once), '.' inside AD, AD shorter and longer than the alleles, two-digit alleles, text
+    # and list fields after GQ, dropped trailing fields, GT not first, and a haploid call
+    # and a short number as the file's last bytes
+    path = DATA / "scanner_edges.vcf"
+    parsed = read_calls(path)
+    assert parsed.fallback == 0
+    assert_same_as_reader(path, parsed)
+    first = parsed.record == 0
+    assert parsed.calls["ad_alt"][first][0].tolist() == [56789, 0, 1000]
+    assert parsed.calls["dp"][first][0].tolist() == [58023, 123456789, 1000]
+    eleventh = (parsed.record == 2) & (parsed.alt_index == 11)
+    assert parsed.calls["gt"][eleventh][0].tolist() == [1, 0, 1]
+
+
+def test_scanner_sends_whole_records_it_does_not_take_to_cyvcf2():
+    # each odd sample sits between good records: an empty AD element, a signed DP, two DP
+    # values, an allele beyond the ALTs, an empty subfield, a negative AD, a triploid call
+    path = DATA / "scanner_fallbacks.vcf"
+    parsed = read_calls(path)
+    np.testing.assert_array_equal(parsed.status, [FALLBACK, PARSED] * 7)
+    assert_same_as_reader(path, parsed)
+
+
+def test_float_typed_quality_and_depth_keep_the_whole_part():
+    # up to 7 significant digits are cut to their whole part as htslib's float32 is; 8
+    # digits and a bare trailing point go to cyvcf2
+    path = DATA / "float_depths.vcf"
+    parsed = read_calls(path)
+    np.testing.assert_array_equal(parsed.status, [PARSED, PARSED, FALLBACK, FALLBACK, PARSED])
+    assert_same_as_reader(path, parsed)
+    assert parsed.calls["gq"][0].tolist() == [14, 99, 3]
+    assert parsed.calls["dp"][0].tolist() == [11, 9, 4]
+
+
 def test_sample_subset_and_order():
     path = DATA / "common_layouts.vcf"
     subset = read_calls(path, samples=["s1", "s3", "s4"])

@@ -93,23 +93,37 @@ def _last_line_end(buf, n):
     return 0
 
 
+# bytes looked at together for a newline before looking at each (lines are long)
+_LINE_CHUNK = 64
+
+
 @numba.njit(cache=True, nogil=True)
 def _lines(buf):
     """(starts, ends) of the data lines of ``buf`` (header and empty lines skipped); ends
-    exclude the newline. The text must end with a newline."""
-    n = 0
-    for i in range(len(buf)):
-        if buf[i] == 10:
-            n += 1
-    starts = np.empty(n, np.int64)
-    ends = np.empty(n, np.int64)
+    exclude the newline. The text must end with a newline. One pass: a chunk's bytes are
+    or-ed together (vectorised) and only a chunk holding a newline is looked at byte by
+    byte; the arrays grow when the guess of their size is short."""
+    size = len(buf)
+    cap = size // 256 + 16
+    starts = np.empty(cap, np.int64)
+    ends = np.empty(cap, np.int64)
     k, s = 0, 0
-    for i in range(len(buf)):
-        if buf[i] == 10:
-            if i > s and buf[s] != 35:
-                starts[k], ends[k] = s, i
-                k += 1
-            s = i + 1
+    for c0 in range(0, size, _LINE_CHUNK):
+        c1 = min(c0 + _LINE_CHUNK, size)
+        hits = np.uint8(0)
+        for i in range(c0, c1):
+            hits |= np.uint8(buf[i] == 10)
+        if hits == 0:
+            continue
+        for i in range(c0, c1):
+            if buf[i] == 10:
+                if i > s and buf[s] != 35:
+                    if k == len(starts):
+                        starts = np.concatenate((starts, np.empty(len(starts), np.int64)))
+                        ends = np.concatenate((ends, np.empty(len(ends), np.int64)))
+                    starts[k], ends[k] = s, i
+                    k += 1
+                s = i + 1
     return starts[:k], ends[:k]
 
 
@@ -316,30 +330,6 @@ def _info_ok(buf, found, kind, number):
 
 
 @numba.njit(cache=True, nogil=True)
-def _int(buf, s, e, digits):
-    """(value, ok) of a FORMAT number as heron keeps it: '.' is -1; an Integer field
-    (``digits`` 9) must be plain digits; a Float field (``digits`` 7) may have a fraction,
-    which is cut off as the int32 cast of its float32 value does (exact for 7 significant
-    digits). Signs, exponents and longer numbers fail."""
-    if e - s == 1 and buf[s] == 46:
-        return -1, True
-    if e <= s:
-        return 0, False
-    v, n, point = 0, 0, -1
-    for p in range(s, e):
-        c = buf[p]
-        if c == 46 and digits == _FLOAT_DIGITS and point < 0 and p > s and p < e - 1:
-            point = p
-        elif c < 48 or c > 57:
-            return 0, False
-        else:
-            n += 1
-            if point < 0:
-                v = v * 10 + (c - 48)
-    return v, n <= digits
-
-
-@numba.njit(cache=True, nogil=True)
 def _format_keys(buf, s, e, present):
     """Subfield index of GT, AD, DP, GQ, PS in a FORMAT column (-1 absent or not wanted:
     ``present`` 0) and the number of subfields."""
@@ -364,6 +354,178 @@ def _format_keys(buf, s, e, present):
     return keys, k
 
 
+# FORMAT subfields the sample scanner reads; what a subfield is comes from its FORMAT key
+_GT, _AD, _DP, _GQ, _PS, _OTHER = 0, 1, 2, 3, 4, 5
+# columns of the per-sample values: DP, GQ, PS, then AD of REF and of each ALT
+_V_DP, _V_GQ, _V_PS, _V_AD = 0, 1, 2, 3
+
+
+@numba.njit(cache=True, nogil=True)
+def _roles(keys, n_keys):
+    """(n_keys,) int64 what each FORMAT subfield is: _GT, _AD, _DP, _GQ, _PS or _OTHER."""
+    roles = np.full(n_keys, _OTHER, np.int64)
+    for r in range(5):
+        if keys[r] >= 0:
+            roles[keys[r]] = r
+    return roles
+
+
+@numba.njit(cache=True, nogil=True, boundscheck=False)
+def _samples(buf, p, roles, gt_key, n_alts, present, a0, a1, phased, vals):
+    """Read the sample columns from ``p`` to the line's newline in one pass over their
+    bytes into the per-sample arrays (n_file,): alleles a0 / a1 int64 (-1 '.', a1 -2 for a
+    haploid call), phased bool, and vals (n_file, 4 + n_alts) int64: DP, GQ, PS, AD of REF
+    and of each ALT (-1 missing). False when a sample is not as the kernel takes it (see
+    _parse); the arrays are then partly written.
+
+    Numbers: '.' is -1; an Integer field (``present`` 9 digits) must be plain digits; a
+    Float field (7) may have a fraction, cut off as the int32 cast of its float32 value
+    does (exact for 7 significant digits); signs, exponents, longer numbers, empty text
+    fail. Allele indices: '.' or up to 5 digits, not above ``n_alts``; at most two alleles.
+
+    Written as one loop without calls: a call passing ``buf`` costs an atomic reference
+    count each way, more than the bytes it reads. The newline that ends the line ends the
+    last subfield, so no byte is compared with a line end position. Numbers of one to three
+    digits and two one-digit alleles (most calls) are read from four bytes at once: a loop
+    stopping at a varying length mispredicts a branch per number."""
+    n_file, n_keys, n_buf = len(a0), len(roles), len(buf)
+    na = np.int64(n_alts)
+    width = _V_AD + na + 1
+    j = 0
+    while True:
+        if j >= n_file:
+            return False
+        a0[j], a1[j], phased[j] = -1, -2, True
+        # element by element: a loop here becomes a call to memset, costly for 5 values
+        vals[j, _V_DP], vals[j, _V_GQ], vals[j, _V_PS] = -1, -1, -1
+        vals[j, _V_AD], vals[j, _V_AD + 1] = -1, -1
+        for x in range(_V_AD + 2, width):
+            vals[j, x] = -1
+        k = 0
+        while True:
+            c = np.int64(buf[p])
+            if k >= n_keys or c == 58 or c == 9 or c == 10:  # one subfield too many, or empty
+                return False
+            role = roles[k]
+            k += 1
+            if role == _GT:
+                if p + 4 <= n_buf:
+                    sep = np.int64(buf[p + 1])
+                    x0, x1 = c - 48, np.int64(buf[p + 2]) - 48
+                    after = np.int64(buf[p + 3])
+                    if (sep == 47 or sep == 124) and 0 <= x0 <= 9 and x0 <= na and \
+                            0 <= x1 <= 9 and x1 <= na and (after == 58 or after == 9 or
+                                                           after == 10):
+                        a0[j], a1[j], phased[j] = x0, x1, sep == 124
+                        p += 3
+                        c = after
+                        if c != 58:
+                            break
+                        p += 1
+                        continue
+                nal = 0
+                while True:
+                    if c == 46:
+                        val = -1
+                        p += 1
+                    else:
+                        val, d0 = 0, p
+                        while 48 <= c <= 57 and p - d0 < 5:
+                            val = val * 10 + c - 48
+                            p += 1
+                            c = np.int64(buf[p])
+                        if p == d0 or val > na:
+                            return False
+                    if nal == 0:
+                        a0[j] = val
+                    elif nal == 1:
+                        a1[j] = val
+                    else:
+                        return False
+                    nal += 1
+                    c = np.int64(buf[p])
+                    if c == 124:
+                        phased[j] = True
+                    elif c == 47:
+                        phased[j] = False
+                    else:
+                        break
+                    p += 1
+                    c = np.int64(buf[p])
+            elif role == _OTHER:
+                while not (c == 58 or c == 9 or c == 10):
+                    p += 1
+                    c = np.int64(buf[p])
+            else:
+                # AD is a list (values past the ALTs are read, not kept), the others one value
+                digits = present[role - 1]
+                at = _V_AD if role == _AD else role - _DP
+                v_i = 0
+                while True:
+                    n = 0
+                    if c == 46:
+                        v, n = -1, 1
+                        p += 1
+                    elif p + 4 <= n_buf:
+                        b1, b2 = np.int64(buf[p + 1]) - 48, np.int64(buf[p + 2]) - 48
+                        b3 = np.int64(buf[p + 3]) - 48
+                        # 0/1 flags and arithmetic, not conditionals: LLVM makes those
+                        # branches on the number's length
+                        two = np.int64((0 <= b1) & (b1 <= 9))
+                        three = two * np.int64((0 <= b2) & (b2 <= 9))
+                        n = np.int64((48 <= c) & (c <= 57)) * (1 + two + three)
+                        v1 = c - 48
+                        v2 = v1 * 10 + b1
+                        v = v1 + two * (v2 - v1) + three * (v2 * 9 + b2)
+                        after = b1 + two * (b2 - b1) + three * (b3 - b2)
+                        # a fourth digit or a fraction: read byte by byte below
+                        if (n > 0) & ((after < 0) | (after > 9)) & (after != 46 - 48):
+                            p += n
+                        else:
+                            n = 0
+                    if n == 0:
+                        v = 0
+                        while 48 <= c <= 57:
+                            v = v * 10 + c - 48
+                            n += 1
+                            p += 1
+                            c = np.int64(buf[p])
+                        if n == 0:
+                            return False
+                        if c == 46 and digits == _FLOAT_DIGITS:
+                            p += 1
+                            c = np.int64(buf[p])
+                            whole = n
+                            while 48 <= c <= 57:
+                                n += 1
+                                p += 1
+                                c = np.int64(buf[p])
+                            if n == whole:
+                                return False
+                        if n > digits:
+                            return False
+                    if v_i == 0 or (role == _AD and v_i <= na):
+                        vals[j, at + v_i] = v
+                    c = np.int64(buf[p])
+                    if c != 44:
+                        break
+                    if role != _AD:
+                        return False
+                    p += 1
+                    c = np.int64(buf[p])
+                    v_i += 1
+            if c != 58:
+                break
+            p += 1
+        # a subfield ended by anything but a separator, or a sample without its GT
+        if not (c == 9 or c == 10) or k <= gt_key:
+            return False
+        j += 1
+        if c == 10:
+            return j == n_file
+        p += 1
+
+
 @numba.njit(cache=True, nogil=True)
 def _site_ok(buf, col, i):
     """Whether REF, QUAL and FILTER are as the kernel takes them: REF not empty, QUAL '.' or
@@ -383,7 +545,7 @@ def _site_ok(buf, col, i):
 
 
 @numba.njit(cache=True, nogil=True)
-def _parse(buf, starts, ends, col, n_alts, status, contig, pos, contig_code, dest, present,
+def _parse(buf, col, n_alts, status, contig, pos, contig_code, dest, present,
            skip_tokens, skip_len, info_names, info_len, info_kind, info_number,
            gt, gq, dp, ad_ref, ad_alt, phase, ps, w0):
     """Fill rows ``w0``.. of the call matrices with the per-ALT rows of every PARSED record;
@@ -391,7 +553,7 @@ def _parse(buf, starts, ends, col, n_alts, status, contig, pos, contig_code, des
     (row of the block), alt_index, ac, an, chrom, pos (trimmed), n_alts, filter_pass, and the
     spans (rows, 4 + 2 * fields) int64 of ref, alt, VEP allele, QUAL and each INFO value
     (start -1: absent; an empty VEP span means '-'; start _FLAG_SET: a flag)."""
-    r = len(starts)
+    r = len(status)
     n_file = len(dest)
     n_info = len(info_len)
     rows = 0
@@ -413,10 +575,7 @@ def _parse(buf, starts, ends, col, n_alts, status, contig, pos, contig_code, des
     a0 = np.empty(n_file, np.int64)
     a1 = np.empty(n_file, np.int64)
     phased = np.empty(n_file, np.bool_)
-    adv = np.empty((n_file, max_alts + 1), np.int64)
-    dpv = np.empty(n_file, np.int64)
-    gqv = np.empty(n_file, np.int64)
-    psv = np.empty(n_file, np.int64)
+    vals = np.empty((n_file, _V_AD + max_alts + 1), np.int64)
     keep = np.empty(max_alts + 1, np.bool_)
     tok_s = np.empty(max_alts + 1, np.int64)
     tok_e = np.empty(max_alts + 1, np.int64)
@@ -449,109 +608,9 @@ def _parse(buf, starts, ends, col, n_alts, status, contig, pos, contig_code, des
         keys, n_keys = _format_keys(buf, col[i, 8], col[i, 9] - 1, present)
         if n_file > 0 and keys[0] < 0:
             ok = False
-        # samples
-        j = 0
-        p = col[i, 9]
-        e = ends[i]
-        while ok and n_file > 0:
-            if j >= n_file:
-                ok = False
-                break
-            a0[j], a1[j], phased[j] = -1, -2, True
-            adv[j, :na + 1] = -1
-            dpv[j], gqv[j], psv[j] = -1, -1, -1
-            k, f = 0, p
-            seen_gt = False
-            q = p
-            while True:
-                end_sample = q == e or buf[q] == 9
-                if end_sample or buf[q] == 58:
-                    if k >= n_keys or q == f:
-                        ok = False
-                        break
-                    if k == keys[0]:
-                        seen_gt = True
-                        # alleles: token (sep token)?, tokens '.' or digits, sep '/' or '|'
-                        x = f
-                        nal = 0
-                        while True:
-                            if buf[x] == 46:
-                                val = -1
-                                x += 1
-                            else:
-                                val = 0
-                                d0 = x
-                                while x < q and 48 <= buf[x] <= 57 and x - d0 < 5:
-                                    val = val * 10 + (buf[x] - 48)
-                                    x += 1
-                                if x == d0 or val > na:
-                                    ok = False
-                                    break
-                            if nal == 0:
-                                a0[j] = val
-                            elif nal == 1:
-                                a1[j] = val
-                            else:
-                                ok = False
-                                break
-                            nal += 1
-                            if x == q:
-                                break
-                            if buf[x] == 124:
-                                phased[j] = True
-                            elif buf[x] == 47:
-                                phased[j] = False
-                            else:
-                                ok = False
-                                break
-                            x += 1
-                            if x == q:
-                                ok = False
-                                break
-                        if not ok:
-                            break
-                    elif k == keys[1]:
-                        v_i, x = 0, f
-                        for y in range(f, q + 1):
-                            if y == q or buf[y] == 44:
-                                v, good = _int(buf, x, y, present[0])
-                                if not good:
-                                    ok = False
-                                    break
-                                if v_i <= na:
-                                    adv[j, v_i] = v
-                                v_i += 1
-                                x = y + 1
-                        if not ok:
-                            break
-                    elif k == keys[2] or k == keys[3] or k == keys[4]:
-                        field = 1 if k == keys[2] else (2 if k == keys[3] else 3)
-                        v, good = _int(buf, f, q, present[field])
-                        if not good:
-                            ok = False
-                            break
-                        if field == 1:
-                            dpv[j] = v
-                        elif field == 2:
-                            gqv[j] = v
-                        else:
-                            psv[j] = v
-                    k += 1
-                    f = q + 1
-                if end_sample:
-                    break
-                q += 1
-            if not ok:
-                break
-            if not seen_gt:
-                ok = False
-                break
-            j += 1
-            if q >= e:
-                break
-            p = q + 1
-        if ok and j != n_file:
-            ok = False
+        if ok and n_file > 0:
+            ok = _samples(buf, col[i, 9], _roles(keys, n_keys), keys[0], na, present, a0,
+                          a1, phased, vals)
         if not ok:
             status[i] = FALLBACK
             continue
@@ -622,15 +681,15 @@ def _parse(buf, starts, ends, col, n_alts, status, contig, pos, contig_code, des
                 if no_call or (uncalled and g == 0):
                     g = -1
                 gt[row, c] = g
-                ad_ref[row, c] = adv[j, 0]
-                ad_alt[row, c] = adv[j, alt]
-                dp[row, c] = dpv[j]
-                gq[row, c] = min(gqv[j], _GQ_MAX)
+                ad_ref[row, c] = vals[j, _V_AD]
+                ad_alt[row, c] = vals[j, _V_AD + alt]
+                dp[row, c] = vals[j, _V_DP]
+                gq[row, c] = min(vals[j, _V_GQ], _GQ_MAX)
                 # phase and ps start zeroed (see CallMatrices): their untouched pages
                 # cost nothing
                 if g == 1 and phased[j] and not haploid:
                     phase[row, c] = 1 if x0 == alt else 2
-                    ps[row, c] = max(psv[j], 0) if keys[4] >= 0 else 1
+                    ps[row, c] = max(vals[j, _V_PS], 0) if keys[4] >= 0 else 1
             o_ac[w] = ac
             w += 1
     return (o_record[:w], o_alt[:w], o_ac[:w], o_an[:w], o_chrom[:w], o_pos[:w],
@@ -870,7 +929,7 @@ def parse_block(buf: np.ndarray, fields: Fields, contigs: Contigs, out: CallMatr
     info_names, info_len = _padded([n.encode() for n in fields.info])
     c = out.arrays
     (record, alt_index, ac, an, chrom, row_pos, row_n_alts, passed,
-     span) = _parse(buf, starts, ends, col, n_alts, status, contig, pos, contigs.codes,
+     span) = _parse(buf, col, n_alts, status, contig, pos, contigs.codes,
                     fields.dest, fields.present, _SKIP, _SKIP_LEN, info_names, info_len,
                     fields.info_kind, fields.info_number, c["gt"], c["gq"], c["dp"],
                     c["ad_ref"], c["ad_alt"], c["phase"], c["ps"], out.rows)
