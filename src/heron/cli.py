@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import filecmp
 import json
 import logging
-import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import yaml
 
 from heron import __version__
-from heron.errors import HeronError, InputError
+from heron.errors import HeronError
 
 
 # Options that point a stage at the files it reads, each replacing one config path (a list
@@ -69,28 +65,6 @@ def _config(args):
     return HeronConfig.model_validate(data).resolve(Path.cwd())
 
 
-def start_history_from(previous: Path, history: Path) -> None:
-    """Make ``history`` a copy of ``previous`` (unless it already is one), replacing it in one
-    rename so that no reader ever sees half a file.
-
-    The workflow hands the report the cohort's previous history as a separate input: under a
-    storage provider that is how it reaches the job, which then writes the new history as its
-    output. An empty ``previous`` starts a new history.
-    """
-    if history.is_file() and filecmp.cmp(previous, history, shallow=False):
-        return
-    history.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{history.name}.", dir=history.parent)
-    os.close(fd)
-    try:
-        shutil.copyfile(previous, tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, history)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def cmd_plan(args) -> None:
     from heron.pipeline import plan_shards, write_text_atomic
 
@@ -139,12 +113,7 @@ def cmd_prioritise(args) -> None:
 def cmd_report(args) -> None:
     from heron.report.build import write_reports
 
-    config = _config(args)
-    if args.history_from:
-        if not args.history:
-            raise InputError("--history-from needs --history (the file the run is added to)")
-        start_history_from(Path(args.history_from), Path(config.history.path))
-    summary = write_reports(config, Path(args.prioritised), Path(args.out))
+    summary = write_reports(_config(args), Path(args.prioritised), Path(args.out))
     print(summary)
 
 
@@ -264,11 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
         *paths(*people, "hpo_dir"))
     add("report", cmd_report, "history and the JSON, TSV and HTML reports", config, out,
         (("--prioritised",), dict(required=True)),
-        *paths(*people, "panelapp_snapshot", "gene_list", "hpo_dir", "history"),
-        (("--history-from",), dict(default=None, metavar="PATH",
-                                   help="start from this copy of the previous history: the "
-                                        "history file becomes a copy of it before the run is "
-                                        "added (an empty file starts a new history)")))
+        *paths(*people, "panelapp_snapshot", "gene_list", "hpo_dir", "history"))
     add("run", cmd_run, "every stage in this process (small cohorts; use Snakemake for "
         "clusters)", config)
     add("explain", cmd_explain, "every filter one call passed or failed, with the numbers",

@@ -13,6 +13,7 @@ import shlex
 from pathlib import Path
 
 import yaml
+from snakemake.exceptions import WorkflowError
 
 from heron.config import HeronConfig
 from heron.pipeline import plan_shards
@@ -35,7 +36,24 @@ HERON_CONFIG = WORK / "heron.yaml"
 HERON_CONFIG_TEXT = yaml.safe_dump(SETTINGS.model_dump(mode="json"), sort_keys=False)
 
 HISTORY = Path(SETTINGS.history.path) if SETTINGS.history.path else RESULTS / "history.sqlite"
-HISTORY_PREVIOUS = WORK / "history.previous.sqlite"
+# Under a storage provider the report's job gets the history as an input, updates it and stores
+# it back, so it must exist: a cohort's history is started once (rule history_init). Checked
+# here: storage cannot be asked from inside an input function.
+HISTORY_IN_STORAGE = STORAGE and exists(str(HISTORY))
+
+
+def history_input(wildcards):
+    """The history as the report's input: none without storage (updated in place), else the
+    stored one. before_update: taken as it is, although rule report makes it."""
+    if not STORAGE:
+        return []
+    if not HISTORY_IN_STORAGE:
+        raise WorkflowError(
+            f"cohort {COHORT} has no history in storage ({HISTORY} under the storage prefix): "
+            "start it once with `snakemake ... history_init`, or upload an existing one there")
+    return before_update(str(HISTORY))
+
+
 REPORTS = [RESULTS / "report.json", RESULTS / "report.tsv", RESULTS / "report.html"]
 
 VCF_INDEXES = (".tbi", ".csi")
@@ -98,15 +116,16 @@ def heron_files(**options):
 
 
 def shard_name(regions):
-    """A shard's regions (heron.ingest.vcf.shard_text) as a file name: ':' is not safe in every
-    storage, so chr1:1-100,chr2 -> chr1_1-100,chr2."""
-    return regions.replace(":", "_")
+    """A shard's regions (heron.ingest.vcf.shard_text) as a file name and wildcard value.
+    Storage does not take ':' everywhere and a cluster job's wildcards are given as
+    'shard=VALUE,...', so chr1:1-100,chr2 becomes chr1_1-100__chr2."""
+    return regions.replace(":", "_").replace(",", "__")
 
 
 def shard_regions(shard):
     """The regions a shard name stands for (inverse of shard_name: heron shards by chr1..chrY
-    and chrM, whose names never end in '_<digits>-<digits>')."""
-    return re.sub(r"_(\d+-\d+)(?=,|$)", r":\1", shard)
+    and chrM, whose names hold no '_')."""
+    return ",".join(re.sub(r"_(\d+-\d+)$", r":\1", item) for item in shard.split("__"))
 
 
 # Without storage the shards are known now (from the VCF indexes), so a dry run lists every job.
@@ -125,3 +144,17 @@ def shard_mem_mb(wildcards, input, attempt):
     """Memory for a shard job: a few times its input, doubled on each retry (input.size_mb
     asks storage for sizes where the files are not local)."""
     return int(max(1000, 8 * input.size_mb) * attempt)
+
+
+def check_history_kept():
+    """Refuse a cluster run that could lose the history (called on start, when the executor is
+    known). When a job that ran elsewhere (SLURM, Kubernetes) fails, Snakemake deletes its
+    outputs from the submitting process, update() ones too: the history among them. With
+    --keep-incomplete it leaves them, and the history is as the job found it (the job restores
+    its own copy, and under a storage provider a failed job stores nothing)."""
+    if not (workflow.executor_plugin.common_settings.local_exec
+            or workflow.execution_settings.keep_incomplete):
+        raise WorkflowError(
+            "run heron's workflow on a cluster with --keep-incomplete (profiles/slurm and "
+            "profiles/kubernetes set it): otherwise a failed report job deletes the history "
+            f"{HISTORY}")

@@ -1,18 +1,15 @@
-rule history_previous:
-    """The cohort's history as it stands before this run (empty before its first run): a copy
-    the report starts from, which under a storage provider is how the history reaches the
-    report's job. Re-made whenever the history is newer, so the report never starts from an
-    old copy; the report ignores this file's date, so re-making it re-runs nothing."""
-    input:
-        lambda wc: before_update(str(HISTORY)) if exists(str(HISTORY)) else [],
+rule history_init:
+    """A new cohort's history (an empty file is an empty history). Needed once per cohort
+    under a storage provider, where the report's job is given the history as an input; without
+    storage the first report starts it. Never force this rule: it would replace the history."""
     output:
-        HISTORY_PREVIOUS,
+        HISTORY,
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
     shell:
-        "if [ -n '{input}' ]; then cp {input} {output}; else : > {output}; fi"
+        ": > {output}"
 
 
 rule report:
@@ -24,7 +21,7 @@ rule report:
     input:
         config=HERON_CONFIG,
         prioritised=WORK / "prioritised",
-        history=ancient(HISTORY_PREVIOUS),
+        history=history_input,
         pedigree=PEDIGREE,
         phenopackets=PHENOPACKETS,
         panelapp=PANELAPP,
@@ -48,4 +45,4 @@ rule report:
         WORK / "logs" / "report.log",
     shell:
         "heron report --config {input.config} {params.files} --prioritised {input.prioritised} "
-        "--history-from {input.history} --history {output.history} --out {params.out} 2> {log}"
+        "--history {output.history} --out {params.out} 2> {log}"
