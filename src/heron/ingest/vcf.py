@@ -815,8 +815,8 @@ def plan_shards(paths: list[str], shard_variants: int) -> list[list[Region]]:
 
 
 def _pieces(paths: list[str], shard_variants: int) -> list[tuple[Region, int]]:
-    """list_regions' regions, each with its records (the most of any VCF, a contig's pieces
-    an equal share)."""
+    """list_regions' regions, each with its records (summed over the VCFs: batches merged
+    into one shard hold up to the sum of their variants; a contig's pieces an equal share)."""
     counts: dict[str, list[int]] = {}
     for path in paths:
         stats = _index_stats(path)
@@ -827,7 +827,7 @@ def _pieces(paths: list[str], shard_variants: int) -> list[tuple[Region, int]]:
                 continue
             entry = counts.setdefault(name, [0, 0])
             entry[0] = max(entry[0], length)
-            entry[1] = max(entry[1], records)
+            entry[1] += records
     regions = []
     for name in sorted(counts, key=chrom_code):
         length, records = counts[name]
