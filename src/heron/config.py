@@ -64,7 +64,11 @@ class IngestConfig(_Section):
         "fast", description="VCF reader: the compiled reader (cyvcf2 for records and files it "
                             "does not take), or cyvcf2 only.")
     shard_variants: int = Field(200_000, ge=1000, description="Target number of variants per "
-                                "shard; shards are cut at chromosome boundaries or at this size.")
+                                "shard; small chromosomes share a shard, big ones are cut.")
+    shard_calls: int = Field(100_000_000, ge=1_000_000, description="Target genotype calls "
+                             "(variants x samples of all VCFs) per shard, about 20 bytes each "
+                             "in an ingest job's memory; lowers shard_variants for large "
+                             "cohorts.")
     csq_field: str = Field("CSQ", description="INFO field with VEP consequences (or BCSQ/ANN).")
     info_float: list[str] = Field(
         default_factory=lambda: ["gnomad_AF", "gnomad_AC", "gnomad_nhomalt", "gnomad_nhemi",

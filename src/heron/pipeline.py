@@ -73,10 +73,16 @@ def check_resource(path: str | Path, config: HeronConfig) -> None:
 
 def plan_shards(config: HeronConfig) -> list[str]:
     """The shards of the cohort, each as the text of its regions (heron.ingest.vcf.shard_text)."""
-    from heron.ingest.vcf import plan_shards as plan, shard_text
+    from heron.ingest.vcf import open_vcf, plan_shards as plan, shard_text
 
-    return [shard_text(regions) for regions in plan(config.cohort.vcfs,
-                                                      config.ingest.shard_variants)]
+    samples = 0
+    for path in config.cohort.vcfs:
+        vcf = open_vcf(path)
+        samples += len(vcf.samples)
+        vcf.close()
+    per_shard = min(config.ingest.shard_variants,
+                    max(1000, config.ingest.shard_calls // max(samples, 1)))
+    return [shard_text(regions) for regions in plan(config.cohort.vcfs, per_shard)]
 
 
 def plan_batches(config: HeronConfig) -> int:
