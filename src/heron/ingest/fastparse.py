@@ -358,6 +358,8 @@ def _format_keys(buf, s, e, present):
 _GT, _AD, _DP, _GQ, _PS, _OTHER = 0, 1, 2, 3, 4, 5
 # columns of the per-sample values: DP, GQ, PS, then AD of REF and of each ALT
 _V_DP, _V_GQ, _V_PS, _V_AD = 0, 1, 2, 3
+# most bytes the usual sample (GT:AD:DP:GQ, see _samples) is read from, with room to spare
+_USUAL_BYTES = 24
 
 
 @numba.njit(cache=True, nogil=True)
@@ -368,6 +370,23 @@ def _roles(keys, n_keys):
         if keys[r] >= 0:
             roles[keys[r]] = r
     return roles
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _short_number(b0, b1, b2, b3):
+    """(value, digits, next byte) of a number of one to three digits starting with byte b0
+    of the four bytes b0..b3 (digits 0 when b0 is not a digit; the next byte is a digit when
+    the number is longer). Flags and arithmetic, not conditionals, which LLVM makes
+    branches on the number's length: most of the time spent on sample columns went to
+    those mispredicted branches. Bytes, not the array, are passed: a call passing an array
+    costs an atomic reference count each way."""
+    d0, d1, d2 = b0 - 48, b1 - 48, b2 - 48
+    two = np.int64((0 <= d1) & (d1 <= 9))
+    three = two * np.int64((0 <= d2) & (d2 <= 9))
+    n = np.int64((0 <= d0) & (d0 <= 9)) * (1 + two + three)
+    v2 = d0 * 10 + d1
+    return (d0 + two * (v2 - d0) + three * (v2 * 9 + d2), n,
+            b1 + two * (b2 - b1) + three * (b3 - b2))
 
 
 @numba.njit(cache=True, nogil=True, boundscheck=False)
@@ -391,6 +410,8 @@ def _samples(buf, p, roles, gt_key, n_alts, present, a0, a1, phased, vals):
     n_file, n_keys, n_buf = len(a0), len(roles), len(buf)
     na = np.int64(n_alts)
     width = _V_AD + na + 1
+    usual = n_keys >= 4 and roles[0] == _GT and roles[1] == _AD and roles[2] == _DP and \
+        roles[3] == _GQ and na == 1
     j = 0
     while True:
         if j >= n_file:
@@ -402,7 +423,39 @@ def _samples(buf, p, roles, gt_key, n_alts, present, a0, a1, phased, vals):
         for x in range(_V_AD + 2, width):
             vals[j, x] = -1
         k = 0
-        while True:
+        c = 58
+        if usual and p + _USUAL_BYTES <= n_buf:
+            # a call of two one-digit alleles and four short numbers: read straight on, the
+            # checks gathered into one flag; anything else is read again below
+            x0, sep = np.int64(buf[p]) - 48, np.int64(buf[p + 1])
+            x1 = np.int64(buf[p + 2]) - 48
+            ok = (sep == 47) | (sep == 124)
+            ok &= (0 <= x0) & (x0 <= 9) & (x0 <= na) & (0 <= x1) & (x1 <= 9) & (x1 <= na)
+            ok &= buf[p + 3] == 58
+            q = p + 4
+            ref, n, after = _short_number(np.int64(buf[q]), np.int64(buf[q + 1]),
+                                          np.int64(buf[q + 2]), np.int64(buf[q + 3]))
+            ok &= (n > 0) & (after == 44)
+            q += n + 1
+            alt, n, after = _short_number(np.int64(buf[q]), np.int64(buf[q + 1]),
+                                          np.int64(buf[q + 2]), np.int64(buf[q + 3]))
+            ok &= (n > 0) & (after == 58)
+            q += n + 1
+            depth, n, after = _short_number(np.int64(buf[q]), np.int64(buf[q + 1]),
+                                            np.int64(buf[q + 2]), np.int64(buf[q + 3]))
+            ok &= (n > 0) & (after == 58)
+            q += n + 1
+            quality, n, after = _short_number(np.int64(buf[q]), np.int64(buf[q + 1]),
+                                              np.int64(buf[q + 2]), np.int64(buf[q + 3]))
+            ok &= (n > 0) & ((after == 58) | (after == 9) | (after == 10))
+            if ok:
+                a0[j], a1[j], phased[j] = x0, x1, sep == 124
+                vals[j, _V_AD], vals[j, _V_AD + 1] = ref, alt
+                vals[j, _V_DP], vals[j, _V_GQ] = depth, quality
+                k, p, c = 4, q + n, after
+                if c == 58:
+                    p += 1
+        while c == 58:
             c = np.int64(buf[p])
             if k >= n_keys or c == 58 or c == 9 or c == 10:  # one subfield too many, or empty
                 return False
@@ -467,19 +520,10 @@ def _samples(buf, p, roles, gt_key, n_alts, present, a0, a1, phased, vals):
                         v, n = -1, 1
                         p += 1
                     elif p + 4 <= n_buf:
-                        b1, b2 = np.int64(buf[p + 1]) - 48, np.int64(buf[p + 2]) - 48
-                        b3 = np.int64(buf[p + 3]) - 48
-                        # 0/1 flags and arithmetic, not conditionals: LLVM makes those
-                        # branches on the number's length
-                        two = np.int64((0 <= b1) & (b1 <= 9))
-                        three = two * np.int64((0 <= b2) & (b2 <= 9))
-                        n = np.int64((48 <= c) & (c <= 57)) * (1 + two + three)
-                        v1 = c - 48
-                        v2 = v1 * 10 + b1
-                        v = v1 + two * (v2 - v1) + three * (v2 * 9 + b2)
-                        after = b1 + two * (b2 - b1) + three * (b3 - b2)
+                        v, n, after = _short_number(c, np.int64(buf[p + 1]),
+                                                    np.int64(buf[p + 2]), np.int64(buf[p + 3]))
                         # a fourth digit or a fraction: read byte by byte below
-                        if (n > 0) & ((after < 0) | (after > 9)) & (after != 46 - 48):
+                        if (n > 0) & ((after < 48) | (after > 57)) & (after != 46):
                             p += n
                         else:
                             n = 0
