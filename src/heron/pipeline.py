@@ -490,12 +490,13 @@ def prioritise(config: HeronConfig, classified: list[Path], genes: Path, out: Pa
     scored = phenotype_scores(config, ped, table[["sample", "symbol"]].drop_duplicates())
     table = table.merge(scored, on=["sample", "symbol"], how="left")
     # an AlphaMissense-only call stands only with a phenotype match (rulebook §3)
-    gated = table["needs_phenotype"] & ~table["phenotype_match"]
+    bar = phenotype_bar(table["models"], config)
+    gated = table["needs_phenotype"] & (table["phenotype_score"] < bar)
     audit = audit_table(result.audit, shard, gene_set)
     if gated.any():
         dropped = table[gated].assign(model=table.loc[gated, "models"],
                                       rule="alphamissense.phenotype_match",
-                                      threshold=f">={config.phenotype.match_threshold}",
+                                      threshold=[f">={b}" for b in bar[gated.to_numpy()]],
                                       observed=table.loc[gated, "phenotype_score"])
         audit = pd.concat([audit, dropped[audit.columns]], ignore_index=True)
     table = rank_candidates(table[~gated], config)
@@ -504,6 +505,19 @@ def prioritise(config: HeronConfig, classified: list[Path], genes: Path, out: Pa
     write_text_atomic(out / "candidates.tsv", tsv_text(table))
     write_text_atomic(out / "audit.tsv", tsv_text(audit))
     return out
+
+
+BIALLELIC_MODELS = {"AR_hom", "XLR_hom", "AR_comphet", "XLR_comphet"}
+
+
+def phenotype_bar(models: pd.Series, config: HeronConfig) -> np.ndarray:
+    """float64 ``(n,)``: the similarity an AlphaMissense-only candidate needs, given the
+    comma-joined models it passed — ``phenotype.biallelic_match_threshold`` when every model
+    is biallelic (two damaging alleles), else ``phenotype.match_threshold``."""
+    biallelic = np.array([set(m.split(",")) <= BIALLELIC_MODELS for m in models.tolist()],
+                         dtype=bool)
+    return np.where(biallelic, config.phenotype.biallelic_match_threshold,
+                    config.phenotype.match_threshold)
 
 
 def report_shard(shard: Shard, table: pd.DataFrame) -> Shard:

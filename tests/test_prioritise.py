@@ -1,4 +1,5 @@
-"""Prioritise in batches of whole families: the union of the batches is the whole run."""
+"""The prioritise stage: batches of whole families (their union is the whole run), the number
+of batches, and the phenotype bar of AlphaMissense-only candidates."""
 
 from __future__ import annotations
 
@@ -103,3 +104,14 @@ def test_number_of_batches_follows_the_pedigree_size(tmp_path):
         update={"family_batch_samples": 4})})
     assert plan_batches(small) == -(-ped_samples // 4)
     assert small.digest() == config.digest()  # job layout never changes results
+
+
+def test_alphamissense_only_bar_is_lower_for_biallelic_models():
+    from heron.config import HeronConfig
+    from heron.pipeline import phenotype_bar
+
+    config = HeronConfig.model_validate({"phenotype": {"match_threshold": 0.5,
+                                                       "biallelic_match_threshold": 0.3}})
+    models = pd.Series(["AR_hom", "AR_comphet,AR_hom", "AD", "AD,AR_hom", "XLR_comphet"])
+    assert phenotype_bar(models, config).tolist() == [0.3, 0.3, 0.5, 0.5, 0.3]
+    assert phenotype_bar(pd.Series([], dtype=str), config).shape == (0,)
