@@ -416,12 +416,6 @@ def _samples(buf, p, roles, gt_key, n_alts, present, a0, a1, phased, vals):
     while True:
         if j >= n_file:
             return False
-        a0[j], a1[j], phased[j] = -1, -2, True
-        # element by element: a loop here becomes a call to memset, costly for 5 values
-        vals[j, _V_DP], vals[j, _V_GQ], vals[j, _V_PS] = -1, -1, -1
-        vals[j, _V_AD], vals[j, _V_AD + 1] = -1, -1
-        for x in range(_V_AD + 2, width):
-            vals[j, x] = -1
         k = 0
         c = 58
         if usual and p + _USUAL_BYTES <= n_buf:
@@ -451,10 +445,17 @@ def _samples(buf, p, roles, gt_key, n_alts, present, a0, a1, phased, vals):
             if ok:
                 a0[j], a1[j], phased[j] = x0, x1, sep == 124
                 vals[j, _V_AD], vals[j, _V_AD + 1] = ref, alt
-                vals[j, _V_DP], vals[j, _V_GQ] = depth, quality
+                vals[j, _V_DP], vals[j, _V_GQ], vals[j, _V_PS] = depth, quality, -1
                 k, p, c = 4, q + n, after
                 if c == 58:
                     p += 1
+        if k == 0:
+            a0[j], a1[j], phased[j] = -1, -2, True
+            # element by element: a loop here becomes a call to memset, costly for 5 values
+            vals[j, _V_DP], vals[j, _V_GQ], vals[j, _V_PS] = -1, -1, -1
+            vals[j, _V_AD], vals[j, _V_AD + 1] = -1, -1
+            for x in range(_V_AD + 2, width):
+                vals[j, x] = -1
         while c == 58:
             c = np.int64(buf[p])
             if k >= n_keys or c == 58 or c == 9 or c == 10:  # one subfield too many, or empty
