@@ -136,8 +136,14 @@ def shards(wildcards=None):
     """The cohort's shard names: planned above, or read from the plan checkpoint's output."""
     if not STORAGE:
         return PLANNED
-    with checkpoints.plan.get().output[0].open() as handle:
-        return [shard_name(r) for r in json.load(handle)["regions"]]
+    plan = checkpoints.plan.get().output[0]
+    with plan.open() as handle:
+        names = [shard_name(r) for r in json.load(handle)["regions"]]
+    # open() fetched a local copy. Left behind, it stops the next run that re-plans with a
+    # ProtectedOutputException (Snakemake 9 remembers the copy exists, deletes it, then finds
+    # it not writable), so it goes now.
+    Path(plan).unlink(missing_ok=True)
+    return names
 
 
 def shard_mem_mb(wildcards, input, attempt):
