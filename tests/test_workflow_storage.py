@@ -151,7 +151,8 @@ def test_every_job_ran_in_its_own_folder(storage_run):
     assert not (storage_run.run / "results").exists()
     assert not (storage_run.run / "work" / "demo").exists()
     stored = storage_run.remote
-    for path in ("work/demo/heron.yaml", "work/demo/plan.json", "work/demo/logs/report.log",
+    assert len(list((stored / "work" / "demo").glob("heron-*.yaml"))) == 1
+    for path in ("work/demo/plan.json", "work/demo/logs/report.log",
                  "results/demo/history.sqlite"):
         assert (stored / path).is_file(), path
 

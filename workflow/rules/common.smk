@@ -7,6 +7,7 @@ rule passes its declared inputs on heron's command line (`heron_files`), so a jo
 exactly the copies Snakemake staged for it.
 """
 
+import hashlib
 import json
 import re
 import shlex
@@ -29,11 +30,12 @@ RESULTS = Path(SETTINGS.results_dir) / COHORT
 # `plan`) rather than while the workflow is read.
 STORAGE = workflow.storage_settings.default_storage_provider is not None
 
-# The config every heron job reads, written by rule heron_config. Its text is that rule's
-# parameter: a changed setting changes the text, so the file is rewritten and everything
-# downstream re-runs; an unchanged config re-runs nothing.
-HERON_CONFIG = WORK / "heron.yaml"
+# The config every heron job reads, written by rule heron_config and named by its content: a
+# changed setting is a new file, which re-runs every job that reads it, also where Snakemake
+# kept no record of the old one (--drop-metadata, a work folder of an older workflow); an
+# unchanged config re-runs nothing.
 HERON_CONFIG_TEXT = yaml.safe_dump(SETTINGS.model_dump(mode="json"), sort_keys=False)
+HERON_CONFIG = WORK / f"heron-{hashlib.sha256(HERON_CONFIG_TEXT.encode()).hexdigest()[:12]}.yaml"
 
 HISTORY = Path(SETTINGS.history.path) if SETTINGS.history.path else RESULTS / "history.sqlite"
 # Under a storage provider the report's job gets the history as an input, updates it and stores

@@ -2,14 +2,12 @@ rule heron_config:
     """The effective config every heron job reads (the validated Snakemake config)."""
     output:
         HERON_CONFIG,
-    params:
-        text=HERON_CONFIG_TEXT,
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
     run:
-        Path(output[0]).write_text(params.text)
+        Path(output[0]).write_text(HERON_CONFIG_TEXT)
 
 
 checkpoint plan:
