@@ -11,6 +11,7 @@ Checks that the reports equal a local run's (dates and paths masked), that every
 folder of its own with nothing written next to the submitting process, and that the history
 goes through the storage: a second invocation adds no run, a changed setting re-plans, a failed
 report leaves the stored history as it was, and the next report adds its run to the stored one.
+Also that heron's path options, which the rules pass their inputs through, replace the config's.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from heron.cli import _config, build_parser
 from tests.test_slurm import candidates, make_workspace, normalised
 
 REPO = Path(__file__).resolve().parents[1]
@@ -183,3 +185,28 @@ def test_history_goes_through_storage(storage_run):
     report = json.loads((storage_run.remote / "results" / "demo" / "report.json").read_text())
     assert candidates(report) == candidates(json.loads(
         (storage_run.reports / "report.json").read_text()))
+
+
+def test_path_options_replace_the_configs_paths(tmp_path, monkeypatch):
+    """What lets a job read the copies Snakemake staged: each option replaces one config path
+    (a list option the whole list), relative to the working directory; the rest stays."""
+    monkeypatch.chdir(tmp_path)
+    config = tmp_path / "heron.yaml"
+    config.write_text("cohort:\n  vcfs: [cohort/a.vcf.gz, cohort/b.vcf.gz]\n"
+                      "  pedigree: cohort/demo.ped\nhistory:\n  path: old/history.sqlite\n")
+    parser = build_parser()
+    ingest = _config(parser.parse_args(["ingest", "--config", str(config), "--region", "*",
+                                        "--out", "x", "--vcf", "staged/c.vcf.gz"]))
+    assert ingest.cohort.vcfs == [str(tmp_path / "staged" / "c.vcf.gz")]
+    assert ingest.cohort.pedigree == str(tmp_path / "cohort" / "demo.ped")
+    report = _config(parser.parse_args([
+        "report", "--config", str(config), "--prioritised", "p", "--out", "o",
+        "--pedigree", "/abs/demo.ped", "--hpo-dir", "staged/hpo",
+        "--history", "staged/history.sqlite"]))
+    assert report.cohort.pedigree == "/abs/demo.ped"
+    assert report.phenotype.hpo_dir == str(tmp_path / "staged" / "hpo")
+    assert report.history.path == str(tmp_path / "staged" / "history.sqlite")
+    assert report.cohort.vcfs == [str(tmp_path / "cohort" / n) for n in ("a.vcf.gz", "b.vcf.gz")]
+    plain = _config(parser.parse_args(["report", "--config", str(config), "--prioritised", "p",
+                                       "--out", "o"]))
+    assert plain.history.path == str(tmp_path / "old" / "history.sqlite")
