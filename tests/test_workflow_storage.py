@@ -196,8 +196,10 @@ def test_path_options_replace_the_configs_paths(tmp_path, monkeypatch):
                       "  pedigree: cohort/demo.ped\nhistory:\n  path: old/history.sqlite\n")
     parser = build_parser()
     ingest = _config(parser.parse_args(["ingest", "--config", str(config), "--region", "*",
-                                        "--out", "x", "--vcf", "staged/c.vcf.gz"]))
+                                        "--out", "x", "--vcf", "staged/c.vcf.gz",
+                                        "--sv-vcf", "staged/sv.vcf.gz"]))
     assert ingest.cohort.vcfs == [str(tmp_path / "staged" / "c.vcf.gz")]
+    assert ingest.cohort.sv_vcfs == [str(tmp_path / "staged" / "sv.vcf.gz")]
     assert ingest.cohort.pedigree == str(tmp_path / "cohort" / "demo.ped")
     report = _config(parser.parse_args([
         "report", "--config", str(config), "--prioritised", "p", "--out", "o",

@@ -20,6 +20,7 @@ from heron.errors import HeronError
 # exactly its declared inputs and never the config's own paths.
 PATH_OPTIONS = {
     "vcf": ("cohort.vcfs", True),
+    "sv_vcf": ("cohort.sv_vcfs", True),
     "pedigree": ("cohort.pedigree", False),
     "phenopacket": ("cohort.phenopackets", True),
     "reference_fasta": ("cohort.reference_fasta", False),
@@ -215,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
         *paths("vcf"))
     add("ingest", cmd_ingest, "read one region of the cohort VCFs into a shard", config, out,
         (("--region",), dict(required=True, help="CONTIG, CONTIG:START-END or * (whole file)")),
-        *paths("vcf", "reference_fasta", "gff3"))
+        *paths("vcf", "sv_vcf", "reference_fasta", "gff3"))
     add("knowledge", cmd_knowledge, "ClinVar (table, PM5 index), gnomAD and AlphaMissense "
         "indexes for the run", config, out,
         *paths("clinvar_vcf", "clinvar_submission_summary", "clinvar_variant_summary",

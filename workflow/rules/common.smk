@@ -75,6 +75,8 @@ def indexes(paths, suffixes):
 _c, _r = SETTINGS.cohort, SETTINGS.resources
 VCFS = _c.vcfs
 VCF_INDEX_FILES = indexes(VCFS, VCF_INDEXES)
+SV_VCFS = _c.sv_vcfs
+SV_VCF_INDEX_FILES = indexes(SV_VCFS, VCF_INDEXES)
 FASTA = given(_c.reference_fasta)
 FASTA_INDEX_FILES = indexes(FASTA, FASTA_INDEXES)
 GFF3 = given(SETTINGS.ingest.gff3)

@@ -37,6 +37,8 @@ rule ingest:
         config=HERON_CONFIG,
         vcfs=VCFS,
         vcf_indexes=VCF_INDEX_FILES,
+        sv_vcfs=SV_VCFS,
+        sv_vcf_indexes=SV_VCF_INDEX_FILES,
         fasta=FASTA,
         fasta_indexes=FASTA_INDEX_FILES,
         gff3=GFF3,
@@ -44,7 +46,7 @@ rule ingest:
         directory(WORK / "store" / "{shard}"),
     params:
         regions=lambda wc: shard_regions(wc.shard),
-        files=heron_files(vcf="vcfs", reference_fasta="fasta", gff3="gff3"),
+        files=heron_files(vcf="vcfs", sv_vcf="sv_vcfs", reference_fasta="fasta", gff3="gff3"),
     threads: 1
     resources:
         mem_mb=shard_mem_mb,
