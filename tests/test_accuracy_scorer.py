@@ -203,7 +203,8 @@ def test_run_writes_result_with_every_key(bench):
     assert (out / "result.md").read_text().startswith("# Accuracy benchmark")
     assert (out / "results" / "accuracy" / "report.json").exists()
     work = out / "work" / "accuracy"
-    assert (work / "prioritised" / "audit.tsv").exists() and not (work / "store").exists()  # stores pruned
+    assert (work / "prioritised" / "1-of-1" / "audit.tsv").exists()
+    assert not (work / "store").exists()  # stores pruned
 
 
 def test_cases_tsv_has_one_row_per_case(bench):

@@ -57,7 +57,7 @@ def test_batches_together_give_the_whole_run(demo_run, tmp_path):
     classified = sorted(p for p in (work / "classified").iterdir() if not p.name.startswith("."))
     parts = [prioritise(config, classified, work / "genes.json", tmp_path / f"b{i}", (i, 3))
              for i in (1, 2, 3)]
-    whole = work / "prioritised"
+    whole = work / "prioritised" / "1-of-1"
     cand = ["sample", "variant_id", "symbol", "models", "partners", "categories", "score"]
     assert set().union(*(_rows(p / "candidates.tsv", cand) for p in parts)) == \
         _rows(whole / "candidates.tsv", cand)

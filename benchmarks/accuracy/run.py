@@ -81,10 +81,10 @@ class Layout:
     def work(self, label: str) -> Path:
         return self.root / ("work" if label == "current" else f"work_{label}")
 
-    def heron_outputs(self, label: str) -> tuple[Path, Path]:
-        """(audit.tsv, genes.json) of one run."""
+    def heron_outputs(self, label: str) -> tuple[list[Path], Path]:
+        """(audit.tsv of every prioritise batch, genes.json) of one run."""
         work = self.work(label) / COHORT_NAME
-        return work / "prioritised" / "audit.tsv", work / "genes.json"
+        return sorted(work.glob("prioritised/*/audit.tsv")), work / "genes.json"
 
 
 @dataclass
@@ -335,6 +335,7 @@ def prune_work(layout: Layout) -> None:
     """Drop the current run's columnar stores (tens of GB for 1,000 cases); the audit trail,
     candidates, gene sets and logs stay, which is all the score reads."""
     work = layout.work("current") / COHORT_NAME
-    for folder in (work / "store", work / "annotation", work / "classified", work / "prioritised" / "shard"):
+    for folder in (work / "store", work / "annotation", work / "classified",
+                   *work.glob("prioritised/*/shard")):
         if folder.is_dir():
             shutil.rmtree(folder)

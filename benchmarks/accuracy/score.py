@@ -1,7 +1,7 @@
 """Score a heron run of the accuracy-benchmark cohort against the generator's manifest.
 
 Inputs are the manifest (truth), the report(s) heron wrote (``report.json``), the audit trail
-(``work/<cohort>/prioritised/audit.tsv``), the pedigree and the patients' gene sets
+(``work/<cohort>/prioritised/<batch>/audit.tsv``), the pedigree and the patients' gene sets
 (``genes.json``). Everything is joined as tables keyed by (sample, variant id); variant ids are
 heron's ``chrom:pos:ref:alt`` after its minimal-representation trim, so an indel written with
 padding bases still matches.
@@ -144,8 +144,10 @@ def read_gene_sets(path: str | Path) -> dict[str, set[str]]:
     return {p: set(symbol[row]) for p, row in zip(genes.patients, genes.member)}
 
 
-def read_audit(path: str | Path) -> pd.DataFrame:
-    return pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+def read_audit(paths: list[Path]) -> pd.DataFrame:
+    """The audit trails of every prioritise batch of a run, as one table."""
+    return pd.concat([pd.read_csv(p, sep="\t", dtype=str, keep_default_na=False) for p in paths],
+                     ignore_index=True)
 
 
 def _summary(values: np.ndarray) -> dict:

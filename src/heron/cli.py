@@ -67,10 +67,11 @@ def _config(args):
 
 
 def cmd_plan(args) -> None:
-    from heron.pipeline import plan_shards, write_text_atomic
+    from heron.pipeline import plan_batches, plan_shards, write_text_atomic
 
-    regions = plan_shards(_config(args))
-    write_text_atomic(Path(args.out), json.dumps({"regions": regions}, indent=1) + "\n")
+    config = _config(args)
+    plan = {"regions": plan_shards(config), "batches": plan_batches(config)}
+    write_text_atomic(Path(args.out), json.dumps(plan, indent=1) + "\n")
 
 
 def cmd_ingest(args) -> None:
@@ -105,16 +106,16 @@ def cmd_classify(args) -> None:
 
 
 def cmd_prioritise(args) -> None:
-    from heron.pipeline import prioritise
+    from heron.pipeline import parse_batch, prioritise
 
     prioritise(_config(args), [Path(p) for p in args.classified], Path(args.genes),
-               Path(args.out))
+               Path(args.out), parse_batch(args.batch))
 
 
 def cmd_report(args) -> None:
     from heron.report.build import write_reports
 
-    summary = write_reports(_config(args), Path(args.prioritised), Path(args.out))
+    summary = write_reports(_config(args), [Path(p) for p in args.prioritised], Path(args.out))
     print(summary)
 
 
@@ -212,10 +213,13 @@ def build_parser() -> argparse.ArgumentParser:
         return [_path_option(name) for name in names]
 
     people = ("pedigree", "phenopacket")
-    add("plan", cmd_plan, "list the region shards of the cohort (JSON)", config, out,
-        *paths("vcf"))
+    add("plan", cmd_plan, "the cohort's region shards and prioritise batches (JSON)", config,
+        out, *paths("vcf", *people))
     add("ingest", cmd_ingest, "read one region of the cohort VCFs into a shard", config, out,
-        (("--region",), dict(required=True, help="CONTIG, CONTIG:START-END or * (whole file)")),
+        (("--region",), dict(required=True, help="a shard: CONTIG, CONTIG:START-END or "
+                             "FIRST..LAST (every chromosome between, in genome order), several "
+                             "joined by ',' (e.g. chr1:1-124478211,chr20..chrX,chrM); or * "
+                             "(whole file)")),
         *paths("vcf", "sv_vcf", "reference_fasta", "gff3"))
     add("knowledge", cmd_knowledge, "ClinVar (table, PM5 index), gnomAD and AlphaMissense "
         "indexes for the run", config, out,
@@ -231,9 +235,12 @@ def build_parser() -> argparse.ArgumentParser:
         (("--genes",), dict(required=True)), (("--knowledge",), dict(required=True)))
     add("prioritise", cmd_prioritise, "inheritance models, phenotype and ranking", config, out,
         (("--classified",), dict(required=True, nargs="+")), (("--genes",), dict(required=True)),
+        (("--batch",), dict(default="1/1", help="I/N: the I-th of N batches of whole families "
+                            "(default 1/1, every family)")),
         *paths(*people, "hpo_dir"))
     add("report", cmd_report, "history and the JSON, TSV and HTML reports", config, out,
-        (("--prioritised",), dict(required=True)),
+        (("--prioritised",), dict(required=True, nargs="+",
+                                  help="the output folder of every prioritise batch")),
         *paths(*people, "panelapp_snapshot", "gene_list", "hpo_dir", "history"))
     add("run", cmd_run, "every stage in this process (small cohorts; use Snakemake for "
         "clusters)", config)

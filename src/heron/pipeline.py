@@ -9,6 +9,7 @@ import dataclasses
 import datetime as dt
 import logging
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -83,6 +84,19 @@ def plan_shards(config: HeronConfig) -> list[str]:
     per_shard = min(config.ingest.shard_variants,
                     max(1000, config.ingest.shard_calls // max(samples, 1)))
     return [shard_text(regions) for regions in plan(config.cohort.vcfs, per_shard)]
+
+
+def batch_name(index: int, n_batches: int) -> str:
+    """The folder (and workflow wildcard) of one prioritise batch: '2-of-5'."""
+    return f"{index}-of-{n_batches}"
+
+
+def parse_batch(text: str) -> tuple[int, int]:
+    """(i, n) of 'I/N' or 'I-of-N'."""
+    m = re.fullmatch(r"(\d+)(?:/|-of-)(\d+)", text.strip())
+    if not m:
+        raise InputError(f"bad batch {text!r}", hint="give I/N, e.g. 2/5")
+    return int(m.group(1)), int(m.group(2))
 
 
 def plan_batches(config: HeronConfig) -> int:
@@ -628,6 +642,8 @@ def run_local(config: HeronConfig) -> Path:
         classify(config, work / "store" / name, work / "annotation" / name,
                  work / "genes.json", work / "knowledge", work / "classified" / name)
         classified.append(work / "classified" / name)
-    prioritise(config, classified, work / "genes.json", work / "prioritised")
-    write_reports(config, work / "prioritised", results)
+    n = plan_batches(config)
+    batches = [prioritise(config, classified, work / "genes.json",
+                          work / "prioritised" / batch_name(i, n), (i, n)) for i in range(1, n + 1)]
+    write_reports(config, batches, results)
     return results

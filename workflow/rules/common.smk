@@ -17,7 +17,7 @@ import yaml
 from snakemake.exceptions import WorkflowError
 
 from heron.config import HeronConfig
-from heron.pipeline import plan_shards
+from heron.pipeline import batch_name, plan_batches, plan_shards
 from heron.resources.hpo import GENES_TO_PHENOTYPE, OBO
 
 SETTINGS = HeronConfig.model_validate(config)
@@ -132,22 +132,36 @@ def shard_regions(shard):
     return ",".join(re.sub(r"_(\d+-\d+)$", r":\1", item) for item in shard.split("__"))
 
 
-# Without storage the shards are known now (from the VCF indexes), so a dry run lists every job.
+# Without storage the shards and the prioritise batches are known now (from the VCF indexes and
+# the pedigree), so a dry run lists every job.
 PLANNED = [] if STORAGE else [shard_name(r) for r in plan_shards(SETTINGS)]
+PLANNED_BATCHES = 0 if STORAGE else plan_batches(SETTINGS)
+
+
+def _plan():
+    """The plan checkpoint's output (storage only)."""
+    plan = checkpoints.plan.get().output[0]
+    with plan.open() as handle:
+        planned = json.load(handle)
+    # open() fetched a local copy. Left behind, it stops the next run that re-plans with a
+    # ProtectedOutputException (Snakemake 9 remembers the copy exists, deletes it, then finds
+    # it not writable), so it goes now.
+    Path(plan).unlink(missing_ok=True)
+    return planned
 
 
 def shards(wildcards=None):
     """The cohort's shard names: planned above, or read from the plan checkpoint's output."""
     if not STORAGE:
         return PLANNED
-    plan = checkpoints.plan.get().output[0]
-    with plan.open() as handle:
-        names = [shard_name(r) for r in json.load(handle)["regions"]]
-    # open() fetched a local copy. Left behind, it stops the next run that re-plans with a
-    # ProtectedOutputException (Snakemake 9 remembers the copy exists, deletes it, then finds
-    # it not writable), so it goes now.
-    Path(plan).unlink(missing_ok=True)
-    return names
+    return [shard_name(r) for r in _plan()["regions"]]
+
+
+def batches(wildcards=None):
+    """The prioritise batches' names ('1-of-3', ...): whole families, about
+    jobs.family_batch_samples samples each."""
+    n = PLANNED_BATCHES if not STORAGE else _plan()["batches"]
+    return [batch_name(i, n) for i in range(1, n + 1)]
 
 
 def shard_mem_mb(wildcards, input, attempt):

@@ -17,10 +17,12 @@ checkpoint plan:
         config=HERON_CONFIG,
         vcfs=VCFS,
         vcf_indexes=VCF_INDEX_FILES,
+        pedigree=PEDIGREE,
+        phenopackets=PHENOPACKETS,
     output:
         WORK / "plan.json",
     params:
-        files=heron_files(vcf="vcfs"),
+        files=heron_files(vcf="vcfs", pedigree="pedigree", phenopacket="phenopackets"),
     threads: 1
     resources:
         mem_mb=1000,

@@ -21,7 +21,8 @@ rule classify:
 
 
 rule prioritise:
-    """Inheritance models, phenotype and ranking over the cohort's classified shards."""
+    """Inheritance models, phenotype and ranking for one batch of whole families, over the
+    cohort's classified shards (each job reads only its families' calls)."""
     input:
         config=HERON_CONFIG,
         classified=lambda wc: expand(WORK / "classified" / "{shard}", shard=shards()),
@@ -30,15 +31,16 @@ rule prioritise:
         phenopackets=PHENOPACKETS,
         hpo=HPO,
     output:
-        directory(WORK / "prioritised"),
+        directory(WORK / "prioritised" / "{batch}"),
     params:
         files=heron_files(pedigree="pedigree", phenopacket="phenopackets", hpo_dir="hpo"),
+        batch=lambda wc: wc.batch.replace("-of-", "/"),
     threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
     log:
-        WORK / "logs" / "prioritise.log",
+        WORK / "logs" / "prioritise" / "{batch}.log",
     shell:
         "heron prioritise --config {input.config} --classified {input.classified} "
-        "--genes {input.genes} {params.files} --out {output} 2> {log}"
+        "--genes {input.genes} --batch {params.batch} {params.files} --out {output} 2> {log}"

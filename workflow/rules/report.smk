@@ -20,7 +20,7 @@ rule report:
     that also writes the reports, so a failed run never changes it."""
     input:
         config=HERON_CONFIG,
-        prioritised=WORK / "prioritised",
+        prioritised=lambda wc: expand(WORK / "prioritised" / "{batch}", batch=batches()),
         history=history_input,
         pedigree=PEDIGREE,
         phenopackets=PHENOPACKETS,
