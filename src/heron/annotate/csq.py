@@ -108,16 +108,22 @@ def parse_annotations(strings: np.ndarray, description: str, vep_allele: np.ndar
     Select RefSeq id, b"" if none), am_score float32 and revel float32 (NaN unknown).
     """
     kind, fields = format_fields(description)
-    series = pd.Series(np.char.decode(np.asarray(strings, dtype="S"), "utf-8"), dtype=object)
-    entries = series[series != ""].str.split(",").explode()
-    parts = entries.str.split("|", expand=True, regex=False)
-    width = min(len(fields), parts.shape[1]) if len(parts) else 0
-    parts = parts.iloc[:, :width]
-    parts.columns = fields[:width]
-    rows = pd.DataFrame(index=parts.index)
-    for name in fields[:width]:
+    # Plain str splitting over the text once: numpy's string functions would first widen every
+    # value to the longest one (kilobytes for a VEP CSQ) and pandas' split is several times
+    # slower for the ~10 entries of each variant.
+    owners, entries = [], []
+    for i, value in enumerate(np.asarray(strings, dtype="S").tolist()):
+        if value:
+            parts = value.decode("utf-8").split(",")
+            owners.extend([i] * len(parts))
+            entries.extend(parts)
+    split = [e.split("|") for e in entries]
+    width = min(len(fields), max(map(len, split), default=0))
+    rows = pd.DataFrame(index=pd.Index(owners, dtype=np.int64))
+    for j, name in enumerate(fields[:width]):
         if name in _FIELDS and _FIELDS[name] not in rows:
-            rows[_FIELDS[name]] = parts[name].fillna("")
+            rows[_FIELDS[name]] = pd.Series([p[j] if j < len(p) else "" for p in split],
+                                            index=rows.index, dtype=object)
     variant = rows.index.to_numpy(np.int64)
     keep = _allele_matches(rows, kind, variant, vep_allele, alt, n_alts)
     rows = rows[keep]
@@ -129,12 +135,13 @@ def parse_annotations(strings: np.ndarray, description: str, vep_allele: np.ndar
     def text(col: str) -> np.ndarray:
         if col not in rows or n == 0:
             return np.full(n, b"", dtype="S1")
-        return np.char.encode(rows[col].to_numpy(str), "utf-8")
+        return _encoded(rows[col])
 
     def number(col: str) -> np.ndarray:
         if col not in rows or n == 0:
             return np.full(n, np.nan, np.float32)
-        first = rows[col].str.split("&").str[0]  # VEP joins values of overlapping features
+        # VEP joins the values of overlapping features with '&': the first counts
+        first = pd.Series([v.partition("&")[0] for v in rows[col].tolist()], dtype=object)
         return pd.to_numeric(first, errors="coerce").to_numpy(np.float32)
 
     if kind == "bcsq":
@@ -154,12 +161,18 @@ def parse_annotations(strings: np.ndarray, description: str, vep_allele: np.ndar
         if n else np.zeros(0, np.uint32),
         "gene_symbol": text("gene_symbol"), "gene_id": text("gene_id"),
         "transcript": text("transcript"), "biotype": text("biotype"), "hgvsc": text("hgvsc"),
-        "hgvsp": np.char.encode(hgvsp.to_numpy(str), "utf-8") if n else text("hgvsp"),
+        "hgvsp": _encoded(hgvsp) if n else text("hgvsp"),
         "protein_pos": protein_pos.fillna(-1).to_numpy(np.int32) if n else np.zeros(0, np.int32),
         "canonical": canonical.to_numpy(bool), "mane": mane.to_numpy(bool),
-        "mane_id": np.char.encode(mane_id.to_numpy(str), "utf-8") if n else text("mane"),
+        "mane_id": _encoded(mane_id) if n else text("mane"),
         "am_score": number("am_score"), "revel": number("revel"),
     }
+
+
+def _encoded(values: pd.Series) -> np.ndarray:
+    """bytes ``S`` array of a column of str (missing → b"")."""
+    return np.array([v.encode("utf-8") if isinstance(v, str) else b"" for v in values.tolist()],
+                    dtype="S")
 
 
 def _follow_pointers(rows: pd.DataFrame, chrom, pos, ref, alt) -> pd.DataFrame:
