@@ -171,8 +171,8 @@ def test_history_goes_through_storage(storage_run):
     assert {"heron_config", "plan", "report"} <= set(jobs_run(log))
 
     before = history.read_bytes()
-    candidates_tsv = (storage_run.remote / "work" / "demo" / "prioritised" / "1-of-1" /
-                      "candidates.tsv")
+    batches = storage_run.remote / "work" / "demo" / "prioritised"
+    candidates_tsv = sorted(batches.glob("*/candidates.tsv"))[0]
     kept = candidates_tsv.read_bytes()
     candidates_tsv.unlink()
     log = storage_run.again("--forcerun", "report", log="failed.log", fail=True)
