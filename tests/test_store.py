@@ -64,3 +64,26 @@ def test_stacked_calls_read_by_index_across_shards():
     # a scalar sample broadcasts against the variants, as for one parent of many calls
     assert stacked[variant, 1].tolist() == whole[variant, 1].tolist()
     assert stacked[np.zeros(0, int), np.zeros(0, int)].shape == (0,)
+
+
+def test_calls_are_saved_in_the_narrowest_type_and_read_back_exactly(tmp_path):
+    shard = _shard()
+    shard.calls["dp"] = np.array([[30, 20000], [-1, 5], [7, 8], [9, 10]], np.int32)
+    shard.calls["ps"] = np.zeros((4, 2), np.int32)
+    shard.calls["ad_alt"] = np.array([[70000, 1], [0, 0], [0, 0], [0, 0]], np.int32)
+    back = Shard.load(shard.save(tmp_path / "s"))
+    assert back.calls["ps"].dtype == np.int8
+    # 20,000 fits int16, but a sum of two would not: it stays int32, values exact
+    assert back.calls["dp"].dtype == np.int32 and back.calls["ad_alt"].dtype == np.int32
+    for name in shard.calls:
+        assert (back.calls[name] == shard.calls[name]).all()
+    small = _shard()
+    small.calls["dp"] = np.full((4, 2), 12000, np.int32)
+    assert Shard.load(small.save(tmp_path / "t")).calls["dp"].dtype == np.int16
+
+
+def test_stacked_calls_of_different_widths_keep_every_value():
+    from heron.store import StackedCalls
+
+    stacked = StackedCalls([np.array([[1, 2]], np.int8), np.array([[30000, 4]], np.int32)])
+    assert stacked[np.array([0, 1]), np.array([1, 0])].tolist() == [2, 30000]
