@@ -23,6 +23,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -180,6 +181,10 @@ def test_history_goes_through_storage(storage_run):
     assert history.read_bytes() == before, "a failed report leaves the stored history alone"
 
     candidates_tsv.write_bytes(kept)
+    # newer than the failed job's outputs even where storage keeps whole-second times
+    later = time.time() + 5
+    for path in (candidates_tsv, candidates_tsv.parent):
+        os.utime(path, (later, later))
     log = storage_run.again(log="second.log")
     assert "report" in jobs_run(log)
     assert history_runs(history) == 2, "the report job got the stored history and added to it"
