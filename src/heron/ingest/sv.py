@@ -168,18 +168,15 @@ def read_sv_vcf(path: str | Path, region=None, *, build: str,
     earlier SV. ``sample_filter``: a call whose FORMAT/FT is set and not PASS is read as
     missing (missing calls never veto), as Manta, GATK-SV and DRAGEN mark unreliable calls.
     """
-    from heron.ingest.vcf import check_build, open_vcf
+    from heron.ingest.vcf import check_build, check_samples, open_vcf
 
     vcf = open_vcf(path)
     skipped: Counter = Counter()
     try:
         check_build(path, vcf, build)
         names = list(vcf.samples)
+        check_samples(path, names, samples)
         if samples is not None:
-            missing = [s for s in samples if s not in names]
-            if missing:
-                raise InputError(f"samples not in the SV VCF: {', '.join(missing[:5])}",
-                                 path=str(path))
             vcf.set_samples(list(samples))
             names = list(vcf.samples)
         header = vcf.raw_header

@@ -80,6 +80,16 @@ def header_contigs(vcf) -> dict[str, int]:
     return contigs
 
 
+def check_samples(path: str | Path, file_samples: list[str], wanted: list[str] | None) -> None:
+    """InputError naming the wanted samples (up to five) that the VCF does not hold."""
+    if wanted is None:
+        return
+    present = set(file_samples)
+    missing = [s for s in wanted if s not in present]
+    if missing:
+        raise InputError(f"samples not in the VCF: {', '.join(missing[:5])}", path=str(path))
+
+
 def check_build(path: str | Path, vcf, build: str) -> None:
     """Fail when the header's contig lengths say a different build than the config."""
     found = build_from_contigs(header_contigs(vcf))
@@ -216,11 +226,7 @@ def read_regions(path: str | Path, regions: list[Region] | None, *, build: str,
     try:
         check_build(path, vcf, build)
         file_samples = list(vcf.samples)
-        if samples is not None:
-            missing = [s for s in samples if s not in file_samples]
-            if missing:
-                raise InputError(f"samples not in the VCF: {', '.join(missing[:5])}",
-                                 path=str(path))
+        check_samples(path, file_samples, samples)
         info_float = [f for f in info_float if _has_header(vcf, "INFO", f)]
         info_string = [f for f in info_string if _has_header(vcf, "INFO", f)]
         numbers = {f: vcf.get_header_type(f).get("Number", ".")
