@@ -31,6 +31,7 @@ import pandas as pd
 
 from heron.errors import InputError
 from heron.genome import chrom_code
+from heron.ingest.vcf import format_ints
 from heron.keys import ALLELE_BITS, POS_BITS, allele_code
 from heron.store import CALL_FIELDS, Shard
 
@@ -104,20 +105,6 @@ def _per_alt(value, alt_i: int):
     if isinstance(value, tuple):
         value = value[alt_i - 1] if alt_i - 1 < len(value) else None
     return None if value in (None, ".") else value
-
-
-def _format_ints(record, name: str, present: set[str], n: int) -> np.ndarray | None:
-    """FORMAT integer field as (n, width) int32 with missing → -1, or None when absent."""
-    if name not in present:
-        return None
-    arr = record.format(name)
-    if arr is None:
-        return None
-    arr = np.asarray(arr)
-    if arr.dtype.kind == "f":
-        arr = np.where(np.isnan(arr), -1, arr)
-    arr = arr.astype(np.int32)
-    return np.where(arr < 0, -1, arr).reshape(n, -1)
 
 
 def _sample_filter_fails(record, present: set[str], n: int) -> np.ndarray:
@@ -293,8 +280,8 @@ def _add_sv_record(record, chrom: int, rows: _Rows, n: int, present: set[str],
     if sample_filter:
         no_call |= _sample_filter_fails(record, present, n)
     called = (alleles >= 0) & ~no_call[:, None]
-    gq, dp = _format_ints(record, "GQ", present, n), _format_ints(record, "DP", present, n)
-    ad, ps = _format_ints(record, "AD", present, n), _format_ints(record, "PS", present, n)
+    gq, dp = format_ints(record, "GQ", present, n), format_ints(record, "DP", present, n)
+    ad, ps = format_ints(record, "AD", present, n), format_ints(record, "PS", present, n)
     filt = record.FILTER
     filter_pass = filt is None or filt in ("PASS", ".")
     svlen_all = record.INFO.get("SVLEN")

@@ -157,8 +157,10 @@ class _Columns:
         return self.i - 1
 
 
-def _format_int(record, name: str, present: set[str], n: int, width: int) -> np.ndarray | None:
-    """FORMAT integer field as (n, width) int32 with missing → -1, or None when absent."""
+def format_ints(record, name: str, present: set[str], n: int,
+                width: int = 0) -> np.ndarray | None:
+    """FORMAT integer field of a cyvcf2 record as (n, at least ``width``) int32 with missing
+    → -1 (short rows padded with -1), or None when absent."""
     if name not in present:
         return None
     arr = record.format(name)
@@ -620,10 +622,10 @@ def _add_record(record, chrom, cols: _Columns, n, present, numbers) -> None:
     no_call = ~called.any(axis=1)
     an = int(called.sum())
     n_alleles = len(alts) + 1
-    ad = _format_int(record, "AD", present, n, n_alleles)
-    dp = _format_int(record, "DP", present, n, 1)
-    gq = _format_int(record, "GQ", present, n, 1)
-    ps = _format_int(record, "PS", present, n, 1)
+    ad = format_ints(record, "AD", present, n, n_alleles)
+    dp = format_ints(record, "DP", present, n, 1)
+    gq = format_ints(record, "GQ", present, n, 1)
+    ps = format_ints(record, "PS", present, n, 1)
     filter_pass, qual = _filter_qual(record)
     for alt_i, alt in enumerate(alts, start=1):
         if alt in _NO_ROW_ALTS:
