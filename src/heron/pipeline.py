@@ -146,15 +146,15 @@ def _with_svs(config: HeronConfig, shard: Shard, regions: list) -> Shard:
     """The regions' structural variants joined to their small variants (batches of SV VCFs are
     merged first, so an SV called in two batches stays one variant)."""
     from heron.ingest.sv import join_sv_shard, read_sv_vcf
-    from heron.ingest.vcf import merge_shards
+    from heron.ingest.vcf import merge_shards, whole_file
 
     i = config.ingest
-    whole = any(r.contig == "*" for r in regions)
     svs = merge_shards([concat_shards([
-        read_sv_vcf(path, None if whole else region, build=config.cohort.genome_build,
+        read_sv_vcf(path, region, build=config.cohort.genome_build,
                     info_float=[i.sv_af_field], info_string=[csq_field(config)],
                     min_length=i.sv_min_length, sample_filter=i.sv_sample_filter)
-        for region in ([None] if whole else regions)]) for path in config.cohort.sv_vcfs])
+        for region in ([None] if whole_file(regions) else regions)])
+        for path in config.cohort.sv_vcfs])
     return join_sv_shard(shard, svs, csq_field=csq_field(config))
 
 
@@ -195,7 +195,9 @@ def left_align(vcf: str, region: list | None, fasta: str, out: Path) -> str:
 
 def _regions_option(regions: list | None) -> str | None:
     """bcftools' --regions value for a shard's regions; None for the whole file."""
-    if regions is None or any(r.contig == "*" for r in regions):
+    from heron.ingest.vcf import whole_file
+
+    if whole_file(regions):
         return None
     return ",".join(str(r) for r in regions)
 
@@ -204,9 +206,9 @@ def _regions_in_file(path: str, regions: list, open_vcf) -> list:
     """The regions with their contigs spelt as this file spells them (chr1 vs 1, chrM vs
     MT)."""
     from heron.genome import chrom_code
-    from heron.ingest.vcf import Region, header_contigs
+    from heron.ingest.vcf import Region, header_contigs, whole_file
 
-    if any(r.contig == "*" for r in regions):
+    if whole_file(regions):
         return regions
     vcf = open_vcf(path)
     try:

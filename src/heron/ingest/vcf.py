@@ -80,6 +80,11 @@ def header_contigs(vcf) -> dict[str, int]:
     return contigs
 
 
+def whole_file(regions: list | None) -> bool:
+    """True when a shard's regions (None, or one of them ``*``) mean the whole file."""
+    return regions is None or any(r.contig == "*" for r in regions)
+
+
 def check_samples(path: str | Path, file_samples: list[str], wanted: list[str] | None) -> None:
     """InputError naming the wanted samples (up to five) that the VCF does not hold."""
     if wanted is None:
@@ -222,7 +227,7 @@ def read_regions(path: str | Path, regions: list[Region] | None, *, build: str,
     file; regions must not overlap (a record in two would be read twice)."""
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
-    whole = regions is None or any(r.contig == "*" for r in regions)
+    whole = whole_file(regions)
     wanted_regions = [None] if whole else list(regions)
     vcf = open_vcf(path)
     try:
