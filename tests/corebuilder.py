@@ -45,7 +45,7 @@ from heron.inherit.models import FLAGS, evaluate
 from heron.keys import variant_keys
 from heron.resources.clinvar import ClinSig, ClinVarTable
 from heron.resources.moi import simplify_moi
-from heron.store import CALL_FIELDS, Shard
+from heron.store import CALL_FIELDS, Shard, attach_calls
 
 HOM_REF = "0/0:30,0:30:99"
 HET = "0/1:20,18:38:99"
@@ -467,6 +467,7 @@ def build_case(variants: list[V], pedigree: list[P], genes: dict, *,
     if sv_shard is not None:
         store = join_sv_shard(store, sv_shard)
     annotated = combine(store, annotate_shard(store, cfg, _clinvar_table(variants)))
-    classified = classify_shard(annotated, gs, cfg, pm5_index=pm5_index, **(classify_kw or {}))
+    classified = attach_calls(classify_shard(annotated, gs, cfg, pm5_index=pm5_index,
+                                             **(classify_kw or {})), annotated)
     result = evaluate(classified, arrays, gs, cfg)
     return Case(variants, samples, classified, gs, arrays, result, cfg)

@@ -47,6 +47,11 @@ def demo_run(tmp_path_factory):
     return config, tmp / "work" / config.cohort.name, results
 
 
+def _shards(work: Path) -> tuple[list[Path], list[Path]]:
+    classified = sorted(p for p in (work / "classified").iterdir() if not p.name.startswith("."))
+    return classified, [work / "store" / p.name for p in classified]
+
+
 def _rows(folder: Path, columns: list[str]) -> set:
     table = pd.read_csv(folder, sep="\t", keep_default_na=False)
     return set(map(tuple, table[columns].astype(str).to_numpy().tolist()))
@@ -54,8 +59,8 @@ def _rows(folder: Path, columns: list[str]) -> set:
 
 def test_batches_together_give_the_whole_run(demo_run, tmp_path):
     config, work, results = demo_run
-    classified = sorted(p for p in (work / "classified").iterdir() if not p.name.startswith("."))
-    parts = [prioritise(config, classified, work / "genes.json", tmp_path / f"b{i}", (i, 3))
+    classified, stores = _shards(work)
+    parts = [prioritise(config, classified, stores, work / "genes.json", tmp_path / f"b{i}", (i, 3))
              for i in (1, 2, 3)]
     whole = work / "prioritised" / "1-of-1"
     cand = ["sample", "variant_id", "symbol", "models", "partners", "categories", "score"]
@@ -79,15 +84,33 @@ def test_a_batch_that_does_not_exist_is_refused(demo_run, tmp_path):
     from heron.errors import InputError
 
     config, work, _ = demo_run
-    classified = sorted(p for p in (work / "classified").iterdir() if not p.name.startswith("."))
+    classified, stores = _shards(work)
     with pytest.raises(InputError, match="batch 4 of 3"):
-        prioritise(config, classified, work / "genes.json", tmp_path / "b", (4, 3))
+        prioritise(config, classified, stores, work / "genes.json", tmp_path / "b", (4, 3))
+
+
+def test_classified_shards_read_calls_from_their_own_store_only(demo_run, tmp_path):
+    from heron.errors import InputError
+    from heron.store import Shard
+
+    config, work, _ = demo_run
+    classified, stores = _shards(work)
+    assert not Shard.load(classified[0]).calls  # the genotypes stay in the store
+    other = Shard.load(stores[0])
+    other.variants["key"] = other.variants["key"] + 1  # a store of other variants
+    other.save(tmp_path / "other")
+    with pytest.raises(InputError, match="not made from this store"):
+        prioritise(config, classified, [tmp_path / "other"] * len(classified),
+                   work / "genes.json", tmp_path / "b")
+    with pytest.raises(InputError, match="store shard of every classified shard"):
+        prioritise(config, classified, stores[:-1] if len(stores) > 1 else [],
+                   work / "genes.json", tmp_path / "b")
 
 
 def test_an_empty_batch_writes_empty_tables(demo_run, tmp_path):
     config, work, _ = demo_run
-    classified = sorted(p for p in (work / "classified").iterdir() if not p.name.startswith("."))
-    out = prioritise(config, classified, work / "genes.json", tmp_path / "b", (40, 40))
+    classified, stores = _shards(work)
+    out = prioritise(config, classified, stores, work / "genes.json", tmp_path / "b", (40, 40))
     assert pd.read_csv(out / "candidates.tsv", sep="\t").empty
     assert pd.read_csv(out / "audit.tsv", sep="\t").empty
 

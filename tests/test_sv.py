@@ -188,8 +188,10 @@ def test_join_aligns_samples_recodes_csq_and_annotates():
 
 def _store_of(classified):
     """The ingest arrays of a classified case shard (drops classify's tables)."""
-    variants = {k: a for k, a in classified.variants.items() if not k.startswith("ann.")}
-    return Shard(classified.samples, classified.build, variants, classified.calls, {},
+    variants = {k: a for k, a in classified.variants.items()
+                if not k.startswith("ann.") and k != "store_row"}
+    calls = {k: np.asarray(a) for k, a in classified.calls.items()}
+    return Shard(classified.samples, classified.build, variants, calls, {},
                  dict(classified.meta))
 
 

@@ -162,6 +162,7 @@ def time_heron(run: Run, cohort: Path, config: Path, sharding: str) -> None:
             "--out", str(work / "classified" / shard)], cohort)
     _timed(run, "heron_prioritise", heron + [
         "prioritise", *cfg, "--classified", *[str(work / "classified" / s) for s in shards],
+        "--store", *[str(work / "store" / s) for s in shards],
         "--genes", str(genes), "--out", str(work / "prioritised")], cohort)
     _timed(run, "heron_report", heron + ["report", *cfg, "--prioritised",
                                          str(work / "prioritised"), "--out",

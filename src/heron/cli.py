@@ -108,8 +108,9 @@ def cmd_classify(args) -> None:
 def cmd_prioritise(args) -> None:
     from heron.pipeline import parse_batch, prioritise
 
-    prioritise(_config(args), [Path(p) for p in args.classified], Path(args.genes),
-               Path(args.out), parse_batch(args.batch))
+    prioritise(_config(args), [Path(p) for p in args.classified],
+               [Path(p) for p in args.store], Path(args.genes), Path(args.out),
+               parse_batch(args.batch))
 
 
 def cmd_report(args) -> None:
@@ -234,7 +235,10 @@ def build_parser() -> argparse.ArgumentParser:
         out, (("--store",), dict(required=True)), (("--annotation",), dict(required=True)),
         (("--genes",), dict(required=True)), (("--knowledge",), dict(required=True)))
     add("prioritise", cmd_prioritise, "inheritance models, phenotype and ranking", config, out,
-        (("--classified",), dict(required=True, nargs="+")), (("--genes",), dict(required=True)),
+        (("--classified",), dict(required=True, nargs="+")),
+        (("--store",), dict(required=True, nargs="+", help="the store shard of each classified "
+                            "shard, in the same order (the calls are read from it)")),
+        (("--genes",), dict(required=True)),
         (("--batch",), dict(default="1/1", help="I/N: the I-th of N batches of whole families "
                             "(default 1/1, every family)")),
         *paths(*people, "hpo_dir"))

@@ -108,11 +108,11 @@ def _model_trails(config: HeronConfig, work: Path, sample: str, key: int, ped) -
     from heron.classify.genes import GeneSet
     from heron.inherit.models import evaluate
 
-    from heron.pipeline import concat_shards
+    from heron.pipeline import load_classified
 
     classified = sorted(p for p in (work / "classified").iterdir()
                         if p.is_dir() and not p.name.startswith("."))
-    shard = concat_shards([Shard.load(p, mmap=True) for p in classified], lazy_calls=True)
+    shard = load_classified(classified, [work / "store" / p.name for p in classified])
     genes = GeneSet.from_json(work / "genes.json")
     result = evaluate(shard, ped.align(shard.samples), genes, config)
     calls = result.calls

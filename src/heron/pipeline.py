@@ -18,7 +18,7 @@ import pandas as pd
 
 from heron.config import HeronConfig
 from heron.errors import InputError, ResourceError
-from heron.store import Shard, StackedCalls, sample_subset
+from heron.store import Shard, StackedCalls, attach_calls, sample_subset
 from heron.tabular import tsv_text
 
 log = logging.getLogger(__name__)
@@ -405,6 +405,18 @@ def classify(config: HeronConfig, store: Path, annotation: Path, genes: Path, kn
                           sv_lof_consequences=c.sv_lof_consequences).save(out)
 
 
+def load_classified(classified: list[Path], stores: list[Path]) -> Shard:
+    """The cohort's classified shards, memory-mapped, each with its store's calls (genotypes
+    of the classified variants read, other fields by index), in one shard."""
+    if len(classified) != len(stores):
+        raise InputError(f"{len(classified)} classified shards but {len(stores)} store shards",
+                         hint="give the store shard of every classified shard, in the same "
+                              "order")
+    return concat_shards([attach_calls(Shard.load(c, mmap=True), Shard.load(
+        s, mmap=True, tables=("variants", "calls")), path=s) for c, s in zip(classified, stores)],
+        lazy_calls=True)
+
+
 def concat_shards(shards: list[Shard], lazy_calls: bool = False) -> Shard:
     """One shard of several shards of the same samples in genome order, tables re-linked.
     ``lazy_calls``: call fields other than ``gt`` are :class:`heron.store.StackedCalls` (read
@@ -471,9 +483,10 @@ def phenotype_scores(config: HeronConfig, ped, pairs: pd.DataFrame) -> pd.DataFr
     return out
 
 
-def prioritise(config: HeronConfig, classified: list[Path], genes: Path, out: Path,
-               batch: tuple[int, int] = (1, 1)) -> Path:
-    """Inheritance models, phenotype and ranking over all classified shards of the cohort, for
+def prioritise(config: HeronConfig, classified: list[Path], stores: list[Path], genes: Path,
+               out: Path, batch: tuple[int, int] = (1, 1)) -> Path:
+    """Inheritance models, phenotype and ranking over all classified shards of the cohort
+    (``stores``: the store shard each was classified from, same order), for
     the families of one batch: ``batch = (i, n)`` takes the i-th (1-based) of n batches of
     whole families (:meth:`heron.ingest.pedigree.Pedigree.family_batches`), so that a large
     cohort runs as n independent jobs, each reading only its samples' calls.
@@ -488,7 +501,7 @@ def prioritise(config: HeronConfig, classified: list[Path], genes: Path, out: Pa
     from heron.phenotype.rank import rank_candidates
 
     # memory-mapped: the models read every genotype but only the carriers' other fields
-    shard = concat_shards([Shard.load(p, mmap=True) for p in classified], lazy_calls=True)
+    shard = load_classified(classified, stores)
     ped = load_pedigree(config)
     warnings = ped.check_samples(shard.samples)
     index, n_batches = batch
@@ -636,7 +649,7 @@ def run_local(config: HeronConfig) -> Path:
     results = Path(config.results_dir) / config.cohort.name
     prepare_knowledge(config, work / "knowledge")
     build_genes(config, work / "genes.json")
-    classified = []
+    classified, stores = [], []
     for region in plan_shards(config):
         name = region.replace(":", "_")
         ingest(config, region, work / "store" / name)
@@ -644,8 +657,9 @@ def run_local(config: HeronConfig) -> Path:
         classify(config, work / "store" / name, work / "annotation" / name,
                  work / "genes.json", work / "knowledge", work / "classified" / name)
         classified.append(work / "classified" / name)
+        stores.append(work / "store" / name)
     n = plan_batches(config)
-    batches = [prioritise(config, classified, work / "genes.json",
+    batches = [prioritise(config, classified, stores, work / "genes.json",
                           work / "prioritised" / batch_name(i, n), (i, n)) for i in range(1, n + 1)]
     write_reports(config, batches, results)
     return results

@@ -21,7 +21,9 @@ A shard is a folder of aligned numpy arrays, one ``.npy`` per array, memory-mapp
     scores there. variant int32 (row into ``variants``) and the consequence columns
     (heron.annotate.csq).
 ``rows`` (n_rows,) — filled by classify
-    variant int32, gene int32 and the categories and filters of each variant × gene.
+    variant int32, gene int32 and the categories and filters of each variant × gene. A
+    classified shard holds no calls; ``variants["store_row"]`` int32 gives each variant's row
+    in the store shard it came from (:func:`attach_calls`).
 
 Writes are atomic: a shard is built in a temporary sibling folder and renamed into place, so a
 failed run never leaves a half-written shard that a later run could mistake for a good one.
@@ -29,6 +31,7 @@ failed run never leaves a half-written shard that a later run could mistake for 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -155,20 +158,35 @@ def narrowest(arr: np.ndarray) -> np.ndarray:
 
 class StackedCalls:
     """Call arrays of several shards stacked along the variant axis, optionally restricted to
-    some sample columns, without copying them.
+    some rows of each array and to some sample columns, without copying them.
 
     Reading is by paired integer indices only, ``stacked[variant, sample]`` (broadcastable int
-    arrays, ``sample`` counted in ``columns``), which is how the inheritance models read every
-    call field but the genotype: each index is looked up in the (memory-mapped) shard that
-    holds it, so stacking a cohort's shards costs no more memory than the calls actually read.
+    arrays, ``variant`` counted in the stacked rows, ``sample`` in ``columns``), which is how
+    the inheritance models read every call field but the genotype: each index is looked up in
+    the (memory-mapped) array that holds it, so stacking a cohort's shards costs no more memory
+    than the calls actually read. ``rows`` (one int array or None per part) says which rows of
+    a part are stacked: a classified shard's variants are a subset of its store's rows.
     """
 
-    def __init__(self, parts: list, columns: np.ndarray | None = None):
-        self.parts = parts
+    def __init__(self, parts: list, columns: np.ndarray | None = None,
+                 rows: list[np.ndarray | None] | None = None):
+        rows = list(rows) if rows is not None else [None] * len(parts)
+        flat_parts, flat_rows = [], []
+        for part, row in zip(parts, rows):
+            if isinstance(part, StackedCalls):  # stacking stacks: keep one level
+                if part.columns is not None or row is not None:
+                    raise ValueError("only whole StackedCalls can be stacked again")
+                flat_parts.extend(part.parts)
+                flat_rows.extend(part.rows)
+            else:
+                flat_parts.append(part)
+                flat_rows.append(None if row is None else np.asarray(row, dtype=np.int64))
+        self.parts, self.rows = flat_parts, flat_rows
         self.columns = None if columns is None else np.asarray(columns, dtype=np.int64)
-        self.offsets = np.cumsum([0] + [len(p) for p in parts])
-        self.dtype = np.result_type(*parts)  # shards may be saved in different widths
-        width = parts[0].shape[1] if self.columns is None else len(self.columns)
+        self.offsets = np.cumsum([0] + [len(p) if r is None else len(r)
+                                        for p, r in zip(self.parts, self.rows)])
+        self.dtype = np.result_type(*self.parts)  # shards may be saved in different widths
+        width = self.parts[0].shape[1] if self.columns is None else len(self.columns)
         self.shape = (int(self.offsets[-1]), width)
 
     def __len__(self) -> int:
@@ -180,16 +198,47 @@ class StackedCalls:
             cols = self.columns[cols]
         out = np.empty(rows.shape, dtype=self.dtype)
         part = np.searchsorted(self.offsets, rows, side="right") - 1
-        for i, arr in enumerate(self.parts):
+        for i, (arr, row_map) in enumerate(zip(self.parts, self.rows)):
             mine = part == i
             if mine.any():
-                out[mine] = arr[rows[mine] - self.offsets[i], cols[mine]]
+                local = rows[mine] - self.offsets[i]
+                out[mine] = arr[local if row_map is None else row_map[local], cols[mine]]
         return out
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """Every call of the view as one ``shape`` array (copies; for small shards and tests)."""
+        blocks = []
+        for arr, row_map in zip(self.parts, self.rows):
+            block = np.asarray(arr if row_map is None else arr[row_map])
+            blocks.append(block if self.columns is None else block[:, self.columns])
+        out = np.concatenate(blocks).astype(self.dtype, copy=False)
+        return out if dtype is None else out.astype(dtype, copy=False)
 
     def select(self, columns: np.ndarray) -> "StackedCalls":
         """The same calls restricted to ``columns`` (int, counted in this view's samples)."""
         columns = np.asarray(columns, dtype=np.int64)
-        return StackedCalls(self.parts, columns if self.columns is None else self.columns[columns])
+        return StackedCalls(self.parts, columns if self.columns is None else self.columns[columns],
+                            self.rows)
+
+
+def attach_calls(classified: Shard, store: Shard, path: str | Path | None = None) -> Shard:
+    """``classified`` (which holds no calls, only ``variants["store_row"]``, its rows in the
+    store it was classified from) with the calls of those rows of ``store``: the genotypes
+    gathered (int8 ``(n_variants, n_samples)``; the models read them all), every other field
+    a :class:`StackedCalls` view read by index. ``path`` names the store in errors."""
+    from heron.errors import InputError
+
+    rows = np.asarray(classified.variants["store_row"], dtype=np.int64)
+    if (classified.samples != store.samples or (rows >= store.n_variants).any()
+            or not np.array_equal(store.variants["key"][rows], classified.variants["key"])):
+        raise InputError("the classified shard was not made from this store (samples or "
+                         "variant keys differ)",
+                         path=None if path is None else str(path),
+                         hint="give each classified shard with the store shard it was "
+                              "classified from, or re-run `heron classify`")
+    calls = {name: np.asarray(arr[rows]) if name == "gt" else StackedCalls([arr], rows=[rows])
+             for name, arr in store.calls.items()}
+    return dataclasses.replace(classified, calls=calls)
 
 
 def sample_subset(shard: Shard, samples: list[str]) -> Shard:

@@ -157,6 +157,14 @@ def shards(wildcards=None):
     return [shard_name(r) for r in _plan()["regions"]]
 
 
+def classified_with_stores(wildcards):
+    """Every classified shard and the store shard its calls are read from (the plan is read
+    once: under storage a second read would find its fetched copy gone)."""
+    names = shards()
+    return {"classified": expand(WORK / "classified" / "{shard}", shard=names),
+            "store": expand(WORK / "store" / "{shard}", shard=names)}
+
+
 def batches(wildcards=None):
     """The prioritise batches' names ('1-of-3', ...): whole families, about
     jobs.family_batch_samples samples each."""

@@ -22,10 +22,11 @@ rule classify:
 
 rule prioritise:
     """Inheritance models, phenotype and ranking for one batch of whole families, over the
-    cohort's classified shards (each job reads only its families' calls)."""
+    cohort's classified shards, with the calls read from the store shards (each job reads
+    only its families' calls)."""
     input:
+        unpack(classified_with_stores),
         config=HERON_CONFIG,
-        classified=lambda wc: expand(WORK / "classified" / "{shard}", shard=shards()),
         genes=WORK / "genes.json",
         pedigree=PEDIGREE,
         phenopackets=PHENOPACKETS,
@@ -43,4 +44,4 @@ rule prioritise:
         WORK / "logs" / "prioritise" / "{batch}.log",
     shell:
         "heron prioritise --config {input.config} --classified {input.classified} "
-        "--genes {input.genes} --batch {params.batch} {params.files} --out {output} 2> {log}"
+        "--store {input.store} --genes {input.genes} --batch {params.batch} {params.files} --out {output} 2> {log}"

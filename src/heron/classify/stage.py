@@ -2,11 +2,15 @@
 
 Input is an annotated shard; output is a small shard of only the variants that have a row
 worth testing — a category, or a consequence that a de novo call could make primary — with
-their calls for every sample and a ``rows`` table. Rows that failed a pre-filter are kept with
+a ``rows`` table and ``variants["store_row"]``, each variant's row in the store. Calls are not
+copied: later stages read them from the store (heron.store.attach_calls), so a monthly
+reanalysis never rewrites the genotypes. Rows that failed a pre-filter are kept with
 the rule that dropped them, so that the audit trail can cite it.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pandas as pd
@@ -205,7 +209,9 @@ def classify_shard(shard: Shard, genes: GeneSet, config: HeronConfig, pm5_index=
                  "prefilter_rule": rule.astype("S"), "prefilter_limit": pre_limit.astype("S"),
                  "prefilter_observed": observed})
     selected = np.unique(var)
-    small = shard.take(selected)
+    # the calls stay in the store: later stages read them through variants["store_row"]
+    small = dataclasses.replace(shard, calls={}).take(selected)
+    small.variants["store_row"] = selected.astype(np.int32)
     small.transcripts = _take_transcripts(shard.transcripts, selected, rows["tx"])
     rows["variant"] = np.searchsorted(selected, var).astype(np.int32)
     rows["tx"] = small.transcripts.pop("_row_tx")
