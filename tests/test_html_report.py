@@ -1,8 +1,10 @@
-"""The HTML report in a real headless Chromium: it renders offline, the 'new since last run'
-view lists the new variant, and the filters hide what they should."""
+"""The HTML report in a real headless Chromium: its script draws every candidate of the
+report's data with its reasons, it renders offline, the 'new since last run' view lists the
+new variant, the filters hide what they should, and text from the data never becomes markup."""
 
 from __future__ import annotations
 
+import html as htmltext
 import re
 import shutil
 import subprocess
@@ -11,8 +13,11 @@ from pathlib import Path
 import pytest
 
 from test_reanalysis import REPO, demo_config, new_release
+from test_report_build import HOSTILE_GENE, HOSTILE_REASON, cohort  # noqa: F401 (fixture)
 
 from heron.pipeline import run_local
+from heron.report import html
+from heron.report.model import load_report
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed")
@@ -42,6 +47,41 @@ def dom(report_html: Path, fragment: str, tmp_path: Path) -> str:
 def visible_rows(html: str) -> list[str]:
     rows = re.findall(r'<tr class="candidate( hidden)?"[^>]*>\s*<td>\d+</td>\s*<td>([^<\s]+)', html)
     return [variant for hidden, variant in rows if not hidden]
+
+
+def test_every_candidate_is_drawn_with_its_reasons(report_html, tmp_path):
+    report = load_report(report_html.parent / "report.json")
+    page = dom(report_html, "", tmp_path)
+    expected = [c.variant_id for rep in report.samples.values() for c in rep.candidates]
+    assert report.summary.candidates == len(expected) > 0
+    assert visible_rows(page) == expected
+    assert f"{len(expected)} shown" in page
+    drawn = page.split("<script")[0]  # the page, not the script's source
+    assert drawn.count('<div class="patient"') == len(report.samples)
+    changed = [(s, c) for s, rep in report.samples.items() for c in rep.candidates
+               if c.variant_id == "chr9:127663330:G:A"][0][1]
+    row = page.split(">chr9:127663330:G:A")[1].split("</tr>")[0]
+    assert f"why {changed.change.status}" in row
+    assert htmltext.escape(changed.change.reasons[0], quote=False) in row
+    assert "2026-10-05 → 2026-11-02" in row
+    assert f'href="{changed.links["gnomad"]}"' in row
+
+
+def test_text_from_the_data_stays_text(cohort, tmp_path):  # noqa: F811
+    config, data = cohort
+    page_file = tmp_path / "report.html"
+    page_file.write_text(html.render(data, config), encoding="utf-8")
+    page = dom(page_file, "", tmp_path)
+    assert "<img" not in page and "<b>" not in page.split("<script")[0]
+    assert re.search(r"<title>[^<]*</title>", page).group(0).count("owned") == 0
+    assert len(visible_rows(page)) == 5 and "1 more below the line" in page
+    assert htmltext.escape(HOSTILE_GENE, quote=False) in page
+    new_view = dom(page_file, "tab=new&new=1", tmp_path)
+    assert visible_rows(new_view) == ["chrX:31819974:G:A", "chr1:1000:A:G"]
+    new_table = new_view.split('id="new-table"')[1].split("</table>")[0]
+    assert htmltext.escape(HOSTILE_REASON.rstrip("\u2028"), quote=False) in new_table
+    dropped = new_view.split('id="dropped-table"')[1].split("</table>")[0]
+    assert "chr9:1:A:T" in dropped and "chr7:3000:G:C" not in dropped
 
 
 def test_self_contained(report_html):

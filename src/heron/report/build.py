@@ -11,30 +11,28 @@ import json
 import logging
 import os
 import tempfile
+from collections import Counter
+from collections.abc import Iterator, Mapping
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from heron import __version__, history
-from heron.annotate.csq import CONSEQUENCES
 from heron.classify.categories import names as category_names
 from heron.config import HeronConfig
-from heron.genome import CHROM_X, in_par
+from heron.errors import InputError
 from heron.ingest.pedigree import AFFECTED, FEMALE, MALE
-from heron.inherit.models import FLAGS
 from heron.report import html, seqr, tsv
-from heron.report.model import (Candidate, Change, ClinVar, Consequence, Dropped, Phenotype,
-                                Population, Report, RunInfo, SampleReport, ScoreParts, Summary,
-                                Variant)
-from heron.resources.clinvar import ClinSig
+from heron.report.candidates import CLINVAR_TEXT  # noqa: F401 (heron.explain reads it here)
+from heron.report.candidates import candidate_table, change_table, decode_masks, records, shown
+from heron.report.model import ReportData, RunInfo, SampleReport, Summary
 from heron.store import Shard
 
 log = logging.getLogger(__name__)
 
-CLINVAR_TEXT = {-1: "not in ClinVar", int(ClinSig.PATHOGENIC): "Pathogenic/Likely pathogenic",
-                int(ClinSig.CONFLICTING): "Conflicting", int(ClinSig.UNCERTAIN): "Uncertain",
-                int(ClinSig.BENIGN): "Benign/Likely benign", int(ClinSig.OTHER): "Other"}
+AUDIT_COLUMNS = ["sample", "variant_id", "symbol", "rule", "threshold", "observed"]
 
 
 def resource_versions(config: HeronConfig, shard: Shard) -> dict[str, str | None]:
@@ -63,71 +61,89 @@ def _digest(path: str) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
 
 
-def genotype_labels(gt: np.ndarray, sex: np.ndarray, chrom: int, haploid_x: bool) -> list[str]:
-    """het|hom|hemi|ref|missing for each (n,) int8 genotype of one variant."""
-    labels = np.full(len(gt), "missing", dtype=object)
-    labels[gt == 0] = "ref"
-    labels[gt == 1] = "het"
-    labels[gt == 2] = "hom"
-    if chrom == CHROM_X and haploid_x:
-        labels[(sex == MALE) & (gt >= 1)] = "hemi"
-    return labels.tolist()
+class DroppedReasons(Mapping):
+    """(sample, variant, gene) → why prioritise left a finding out, from the audit trails
+    (``audit.tsv`` of each batch; a later row of the same finding wins).
+
+    Only findings that drop out of the report need a reason, and a cohort's audit trail is
+    half a million rows, so the files are read on the first lookup, never when nothing drops.
+    """
+
+    def __init__(self, paths: list[Path]):
+        self._paths = paths
+        self._reasons: dict[str, str] | None = None
+
+    def _load(self) -> dict[str, str]:
+        if self._reasons is None:
+            audit = pd.concat([pd.read_csv(p, sep="\t", keep_default_na=False, dtype=str,
+                                           usecols=AUDIT_COLUMNS) for p in self._paths],
+                              ignore_index=True)
+            keys = audit["sample"] + "\t" + audit["variant_id"] + "\t" + audit["symbol"]
+            text = (audit["rule"] + " (" + audit["threshold"] + "; observed "
+                    + audit["observed"] + ")")
+            self._reasons = dict(zip(keys.tolist(), text.tolist()))
+        return self._reasons
+
+    def __getitem__(self, key: tuple[str, str, str]) -> str:
+        return self._load()["\t".join(key)]
+
+    def __iter__(self) -> Iterator[tuple[str, str, str]]:
+        return (tuple(k.split("\t")) for k in self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
 
 
 def write_reports(config: HeronConfig, prioritised: Path | list[Path], out: Path) -> str:
-    """Update the history and write the three reports from the output folder(s) of
-    prioritise (one per batch of families); returns the run summary as text."""
+    """Update the history and write the reports from the output folder(s) of prioritise (one
+    per batch of families); returns the run summary as text."""
     from heron.pipeline import load_pedigree, run_date
 
     folders = [prioritised] if isinstance(prioritised, Path) else list(prioritised)
-    shards = [Shard.load(folder / "shard") for folder in folders]
+    # memory-mapped: of the calls only the candidates' family genotypes are read
+    shards = [Shard.load(folder / "shard", mmap=True) for folder in folders]
     table = pd.concat([pd.read_csv(folder / "candidates.tsv", sep="\t", keep_default_na=False,
-                                   dtype={"partners": str, "matched_terms": str}
+                                   dtype={"sample": str, "variant_id": str, "symbol": str,
+                                          "partners": str, "matched_terms": str}
                                    ).assign(part=i) for i, folder in enumerate(folders)],
                       ignore_index=True)
-    audit = pd.concat([pd.read_csv(folder / "audit.tsv", sep="\t", keep_default_na=False)
-                       for folder in folders], ignore_index=True)
+    audits = [folder / "audit.tsv" for folder in folders]
+    for path in audits:  # read only when a finding drops out, but required up front
+        if not path.exists():
+            raise InputError("the audit trail of prioritise is missing", path=str(path),
+                             hint="re-run `heron prioritise` for this batch")
     ped = load_pedigree(config)
     date = run_date(config).isoformat()
     resources = resource_versions(config, shards[0])
     patients = {i.id: sorted(i.hpo) for i in ped if i.affected == AFFECTED}
     run = history.RunInfo(date, __version__, config.digest(), resources, patients)
-    table["categories_list"] = [category_names(c) for c in table["categories"]]
     current = pd.DataFrame({
         "sample": table["sample"], "variant": table["variant_id"], "gene": table["symbol"],
-        "categories": table["categories_list"], "models": table["models"],
-        "partners": table["partners"].fillna(""),
+        "categories": decode_masks(table["categories"].to_numpy(), category_names),
+        "models": table["models"], "partners": table["partners"].fillna(""),
         "phenotype_match": table["phenotype_match"].astype(str).eq("True")})
-    # plain lists: iterating pandas string columns element by element is slow
-    audit = audit.drop_duplicates(["sample", "variant_id", "symbol"], keep="last")
-    cols = {c: audit[c].astype(str).tolist()
-            for c in ("sample", "variant_id", "symbol", "rule", "threshold", "observed")}
-    dropped_reasons = {key: f"{rule} ({limit}; observed {seen})" for key, rule, limit, seen in
-                       zip(zip(cols["sample"], cols["variant_id"], cols["symbol"]), cols["rule"],
-                           cols["threshold"], cols["observed"])}
     db = Path(config.history.path or Path(config.results_dir) / config.cohort.name /
               "history.sqlite")
     out.mkdir(parents=True, exist_ok=True)
     staged: dict[str, Path] = {}
 
     def render(dated: pd.DataFrame, changes: list[history.Change]) -> None:
-        report = build_report(config, shards, table, dated, changes, ped, run)
-        summary_text = summary_lines(report)
-        for name, text in (("report.json", report.model_dump_json(indent=1)),
-                           ("report.tsv", tsv.render(report)),
-                           ("report.html", html.render(report, config)),
-                           ("seqr.json", seqr.render(report, config.cohort.name)),
-                           ("summary.json", report.summary.model_dump_json(indent=1)),
-                           ("summary.txt", summary_text)):
+        data = build_report(config, shards, table, dated, changes, ped, run)
+        writers = (("report.json", data.json), ("report.tsv", lambda: tsv.render(data.candidates)),
+                   ("report.html", lambda: html.render(data, config)),
+                   ("seqr.json", lambda: seqr.render(data.candidates, config.cohort.name)),
+                   ("summary.json", lambda: data.summary.model_dump_json(indent=1)),
+                   ("summary.txt", lambda: summary_lines(data)))
+        for name, write in writers:
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=out)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(text)
-            os.chmod(tmp, 0o644)
             staged[name] = Path(tmp)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(write())
+            os.chmod(tmp, 0o644)
 
     con = history.connect(db)
     try:
-        history.record_run(con, run, current, dropped_reasons, before_commit=render)
+        history.record_run(con, run, current, DroppedReasons(audits), before_commit=render)
     except BaseException:
         for tmp in staged.values():
             tmp.unlink(missing_ok=True)
@@ -141,96 +157,43 @@ def write_reports(config: HeronConfig, prioritised: Path | list[Path], out: Path
 
 def build_report(config: HeronConfig, shards: list[Shard], table: pd.DataFrame,
                  dated: pd.DataFrame, changes: list[history.Change], ped,
-                 run: history.RunInfo) -> Report:
-    """The report model; ``table["part"]`` says which of ``shards`` (one per batch of
-    families) a candidate's ``variant`` and ``row`` point into."""
-    samples_cols = [{s: i for i, s in enumerate(shard.samples)} for shard in shards]
-    change_of = {(c.sample, c.variant, c.gene): c for c in changes}
-    dates = {(r.sample, r.variant, r.gene): r for r in dated.itertuples()}
+                 run: history.RunInfo) -> ReportData:
+    """The report of the candidates in ``table`` (candidates.tsv rows; ``table["part"]`` says
+    which of ``shards``, one per batch of families, a candidate's ``variant`` and ``row``
+    point into), with the history's dates (``dated``) and ``changes`` of this run."""
     solved = set(config.cohort.solved)
-    reports: dict[str, SampleReport] = {}
-    for ind in ped:
-        if ind.affected != AFFECTED or ind.id in solved or ind.family in solved:
-            continue
-        reports[ind.id] = SampleReport(
-            family_id=ind.family, affected=True,
-            sex={MALE: "male", FEMALE: "female"}.get(ind.sex, "unknown"),
-            phenotypes=ind.hpo)
+    reports = {ind.id: SampleReport(family_id=ind.family, affected=True,
+                                    sex={MALE: "male", FEMALE: "female"}.get(ind.sex, "unknown"),
+                                    phenotypes=ind.hpo)
+               for ind in ped if ind.affected == AFFECTED and ind.id not in solved
+               and ind.family not in solved}
     _name_terms(config, reports)
-    family_members = {}
-    for ind in ped:
-        family_members.setdefault(ind.family, []).append(ind)
-    for row in table.itertuples():  # one iteration per candidate, a handful per patient
-        if row.sample not in reports:
-            continue
-        shard, samples_col = shards[row.part], samples_cols[row.part]
-        v, tx = shard.variants, shard.transcripts
-        var = int(row.variant)
-        key = (row.sample, row.variant_id, row.symbol)
-        members = family_members[reports[row.sample].family_id]
-        cols = np.array([samples_col.get(m.id, -1) for m in members])
-        gt = np.where(cols >= 0, shard.calls["gt"][var, np.maximum(cols, 0)], -1)
-        sex = np.array([m.sex for m in members])
-        chrom = int(v["chrom"][var])
-        non_par = chrom == CHROM_X and not in_par(v["chrom"][var:var + 1], v["pos"][var:var + 1],
-                                                  shard.build)[0]
-        genotypes = dict(zip([m.id for m in members], genotype_labels(gt, sex, chrom, non_par)))
-        t = int(shard.rows["tx"][int(row.row)]) if shard.rows else -1
-        consequence = Consequence()
-        if t >= 0:
-            bits = int(tx["consequence"][t])
-            consequence = Consequence(
-                transcript=tx["transcript"][t].decode(),
-                consequences=[n for i, n in enumerate(CONSEQUENCES) if bits >> i & 1],
-                hgvsc=tx["hgvsc"][t].decode(), hgvsp=tx["hgvsp"][t].decode(),
-                mane=bool(tx["mane"][t]), canonical=bool(tx["canonical"][t]))
-        dated_row = dates.get(key)
-        change = change_of.get(key)
-        chrom_name, pos, ref, alt = row.variant_id.split(":")
-        flags = [name for i, name in enumerate(FLAGS) if int(row.flags) >> i & 1]
-        reports[row.sample].candidates.append(Candidate(
-            variant=Variant(chrom=chrom_name, pos=int(pos), ref=ref, alt=alt),
-            variant_id=row.variant_id, gene=row.symbol, moi=row.models,
-            categories=dated_row.category_dates if dated_row is not None else {},
-            rank=int(row.rank), score=float(row.score),
-            score_parts=ScoreParts(evidence=row.evidence, phenotype=row.phenotype,
-                                   moi=row.moi, penalty=row.penalty),
-            genotypes=genotypes, flags=flags,
-            partners=[p for p in str(row.partners).split(",") if p],
-            consequence=consequence,
-            clinvar=ClinVar(classification=CLINVAR_TEXT.get(int(v["ann.clinvar"][var]), "Other"),
-                            stars=int(v["ann.clinvar_stars"][var]),
-                            allele_id=int(v["ann.clinvar_id"][var])
-                            if v["ann.clinvar_id"][var] >= 0 else None),
-            population=Population(
-                gnomad_af=_num(v["ann.gnomad_af"][var]), gnomad_ac=_num(v["ann.gnomad_ac"][var]),
-                gnomad_homozygotes=_num(v["ann.gnomad_hom"][var]),
-                gnomad_hemizygotes=_num(v["ann.gnomad_hemi"][var]),
-                callset_ac=int(v["ac"][var]), callset_an=int(v["an"][var])),
-            phenotype=Phenotype(score=float(row.phenotype_score),
-                                matched=str(row.phenotype_match) == "True",
-                                matched_terms=[t for t in str(row.matched_terms).split(",") if t]),
-            first_tagged=dated_row.first_tagged if dated_row is not None else None,
-            evidence_last_updated=dated_row.evidence_last_updated if dated_row is not None
-            else None,
-            change=Change(status=change.status, reasons=change.reasons) if change
-            else Change(status=""),
-            links=_links(chrom_name, pos, ref, alt, row.symbol, v["ann.clinvar_id"][var],
-                         shard.build)))
-    cap = config.report.max_candidates_per_patient
-    for rep in reports.values():
-        rep.candidates.sort(key=lambda c: c.rank)
-        if cap is not None and len(rep.candidates) > cap:
-            rep.below_the_line = len(rep.candidates) - cap
-            rep.candidates = rep.candidates[:cap]
-    dropped = [Dropped(sample=c.sample, variant_id=c.variant, gene=c.gene, reason=c.reasons[0])
-               for c in changes if c.status == "dropped" and c.sample in reports]
-    return Report(run=RunInfo(date=run.date, heron_version=run.heron_version,
-                              config_digest=run.config_digest,
-                              genome_build=config.cohort.genome_build,
-                              resources=run.resources),
-                  summary=_summary(reports, changes, dropped), samples=reports,
-                  dropped_since_last_run=dropped)
+    rows, below = shown(table, list(reports), config.report.max_candidates_per_patient)
+    change = change_table(changes)
+    frame = candidate_table(rows, shards, dated, change, ped,
+                            {s: r.family_id for s, r in reports.items()})
+    candidates = records(frame)
+    per_sample = frame["sample"].value_counts().to_dict()
+    samples: dict[str, dict] = {}
+    start = 0
+    for sample, rep in reports.items():  # rows are grouped by patient, in this order
+        n = int(per_sample.get(sample, 0))
+        samples[sample] = rep.model_dump() | {"candidates": candidates[start:start + n],
+                                              "below_the_line": below.get(sample, 0)}
+        start += n
+    change = change[change["sample"].isin(reports)]
+    gone = change[change["status"] == "dropped"]
+    dropped = [{"sample": s, "variant_id": v, "gene": g, "reason": r[0]}
+               for s, v, g, r in zip(gone["sample"], gone["variant"], gone["gene"],
+                                     gone["reasons"])]
+    counts = np.array([len(s["candidates"]) for s in samples.values()], dtype=np.int64)
+    return ReportData(run=RunInfo(date=run.date, heron_version=run.heron_version,
+                                  config_digest=run.config_digest,
+                                  genome_build=config.cohort.genome_build,
+                                  resources=run.resources),
+                      summary=_summary(list(samples), counts, frame["categories"], change,
+                                       len(dropped)),
+                      samples=samples, dropped=dropped, candidates=frame)
 
 
 def _name_terms(config: HeronConfig, reports: dict[str, SampleReport]) -> None:
@@ -251,43 +214,26 @@ def _name_terms(config: HeronConfig, reports: dict[str, SampleReport]) -> None:
         rep.phenotype_names = {t: names[t] for t in rep.phenotypes if t in names}
 
 
-def _num(x) -> float | None:
-    return None if np.isnan(x) else float(x)
-
-
-def _links(chrom, pos, ref, alt, gene, clinvar_id, build) -> dict[str, str]:
-    dataset = "gnomad_r4" if build == "GRCh38" else "gnomad_r2_1"
-    bare = chrom.removeprefix("chr")
-    links = {"gnomad": f"https://gnomad.broadinstitute.org/variant/{bare}-{pos}-{ref}-{alt}"
-                       f"?dataset={dataset}",
-             "panelapp": f"https://panelapp-aus.org/panels/entities/{gene}"}
-    if clinvar_id >= 0:
-        links["clinvar"] = f"https://www.ncbi.nlm.nih.gov/clinvar/?term={int(clinvar_id)}[alleleid]"
-    return links
-
-
-def _summary(reports: dict[str, SampleReport], changes, dropped) -> Summary:
-    counts = np.array([len(r.candidates) for r in reports.values()]) if reports else np.zeros(0)
-    per_category: dict[str, int] = {}
-    for rep in reports.values():
-        for cand in rep.candidates:
-            for cat in cand.categories:
-                per_category[cat] = per_category.get(cat, 0) + 1
-    shown = set(reports)
+def _summary(samples: list[str], counts: np.ndarray, categories: pd.Series,
+             changes: pd.DataFrame, n_dropped: int) -> Summary:
+    """counts: (n_samples,) int64 candidates shown per sample; categories: each shown
+    candidate's {category: date}; changes: the shown patients' :func:`change_table`."""
+    per_category = Counter(chain.from_iterable(categories.tolist()))
+    status = changes["status"]
     return Summary(
-        patients=len(reports), patients_with_candidates=int((counts > 0).sum()),
+        patients=len(samples), patients_with_candidates=int((counts > 0).sum()),
         candidates=int(counts.sum()),
         candidates_per_patient_mean=round(float(counts.mean()), 3) if len(counts) else 0.0,
         candidates_per_patient_median=float(np.median(counts)) if len(counts) else 0.0,
         candidates_per_patient_max=int(counts.max()) if len(counts) else 0,
         per_category=dict(sorted(per_category.items())),
-        new_since_last_run=sum(c.status == "new" and c.sample in shown for c in changes),
-        changed_since_last_run=sum(c.status == "changed" and c.sample in shown for c in changes),
-        dropped_since_last_run=len(dropped),
-        patients_without_candidates=sorted(s for s, r in reports.items() if not r.candidates))
+        new_since_last_run=int((status == "new").sum()),
+        changed_since_last_run=int((status == "changed").sum()),
+        dropped_since_last_run=n_dropped,
+        patients_without_candidates=sorted(np.asarray(samples, dtype=object)[counts == 0]))
 
 
-def summary_lines(report: Report) -> str:
+def summary_lines(report: ReportData) -> str:
     s = report.summary
     lines = [f"heron {report.run.heron_version} run {report.run.date} "
              f"({report.run.genome_build}, config {report.run.config_digest})",

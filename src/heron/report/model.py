@@ -7,9 +7,15 @@ Version history: 1 — first release. A reader of an older version upgrades it w
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import pydantic_core
 from pydantic import BaseModel, Field
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SCHEMA_VERSION = 1
 
@@ -136,6 +142,39 @@ class Report(BaseModel):
     summary: Summary
     samples: dict[str, SampleReport]
     dropped_since_last_run: list[Dropped] = Field(default_factory=list)
+
+
+@dataclass
+class ReportData:
+    """A run's report as plain data in the shape of :class:`Report`, as the report stage
+    builds it.
+
+    Validating one model per candidate, nested parts included, costs more than everything
+    else the report does, so candidates are plain dicts whose keys follow :class:`Candidate`
+    field by field; :meth:`json` writes what ``Report.model_dump_json(indent=1)`` writes for
+    the same report, and reads back with :func:`load_report`.
+
+    samples: sample → :class:`SampleReport` fields, "candidates" a list of Candidate-shaped
+    dicts. dropped: :class:`Dropped`-shaped dicts. candidates: the flat table of
+    :func:`heron.report.candidates.candidate_table`, one row per shown candidate in report
+    order, which the TSV and seqr writers read.
+    """
+
+    run: RunInfo
+    summary: Summary
+    samples: dict[str, dict]
+    dropped: list[dict]
+    candidates: "pd.DataFrame"
+
+    def document(self) -> dict:
+        """The report as the plain JSON-ready data of a :class:`Report`."""
+        return {"schema_version": SCHEMA_VERSION, "run": self.run.model_dump(),
+                "summary": self.summary.model_dump(), "samples": self.samples,
+                "dropped_since_last_run": self.dropped}
+
+    def json(self) -> str:
+        """report.json's text."""
+        return pydantic_core.to_json(self.document(), indent=1).decode()
 
 
 def load_report(path: str | Path) -> Report:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from heron.report.model import Report
 from heron.tabular import tsv_text
 
 COLUMNS = ["sample", "family", "rank", "score", "variant", "gene", "moi", "categories",
@@ -23,26 +22,38 @@ def excel_safe(value):
     return value
 
 
-def frame(report: Report) -> pd.DataFrame:
-    rows = []
-    for sample, rep in report.samples.items():
-        for c in rep.candidates:
-            rows.append({
-                "sample": sample, "family": rep.family_id, "rank": c.rank, "score": c.score,
-                "variant": c.variant_id, "gene": c.gene, "moi": c.moi,
-                "categories": ",".join(c.categories), "new_or_changed": c.change.status,
-                "why": "; ".join(c.change.reasons),
-                "consequence": ",".join(c.consequence.consequences),
-                "hgvsc": c.consequence.hgvsc, "hgvsp": c.consequence.hgvsp,
-                "clinvar": c.clinvar.classification, "clinvar_stars": c.clinvar.stars,
-                "gnomad_af": c.population.gnomad_af, "phenotype_score": c.phenotype.score,
-                "matched_terms": ",".join(c.phenotype.matched_terms),
-                "genotypes": ",".join(f"{k}={v}" for k, v in c.genotypes.items()),
-                "flags": ",".join(c.flags), "partners": ",".join(c.partners),
-                "first_tagged": c.first_tagged})
-    out = pd.DataFrame(rows, columns=COLUMNS)
-    return out.map(excel_safe) if len(out) else out
+def excel_safe_column(column: pd.Series) -> pd.Series:
+    """:func:`excel_safe` of every cell of a column (text cells only; others unchanged)."""
+    if column.dtype.kind in "biufcmM":
+        return column
+    formula = column.str.startswith(_FORMULA_START, na=False).to_numpy(dtype=bool)
+    if not formula.any():
+        return column
+    return column.where(~formula, "'" + column.where(formula, ""))
 
 
-def render(report: Report) -> str:
-    return tsv_text(frame(report))
+def _joined(column: pd.Series, sep: str) -> pd.Series:
+    """Each list (or dict: its keys) of an object column joined by ``sep``."""
+    return pd.Series([sep.join(items) for items in column.tolist()], index=column.index,
+                     dtype=object)
+
+
+def frame(candidates: pd.DataFrame) -> pd.DataFrame:
+    """The TSV table of :func:`heron.report.candidates.candidate_table` rows."""
+    c = candidates
+    out = pd.DataFrame({
+        "sample": c["sample"], "family": c["family"], "rank": c["rank"], "score": c["score"],
+        "variant": c["variant"], "gene": c["gene"], "moi": c["moi"],
+        "categories": _joined(c["categories"], ","), "new_or_changed": c["status"],
+        "why": _joined(c["reasons"], "; "), "consequence": _joined(c["consequences"], ","),
+        "hgvsc": c["hgvsc"], "hgvsp": c["hgvsp"], "clinvar": c["clinvar"],
+        "clinvar_stars": c["clinvar_stars"], "gnomad_af": c["gnomad_af"],
+        "phenotype_score": c["phenotype_score"],
+        "matched_terms": _joined(c["matched_terms"], ","), "genotypes": c["genotype_text"],
+        "flags": _joined(c["flags"], ","), "partners": _joined(c["partners"], ","),
+        "first_tagged": c["first_tagged"]}, columns=COLUMNS)
+    return pd.DataFrame({name: excel_safe_column(out[name]) for name in COLUMNS})
+
+
+def render(candidates: pd.DataFrame) -> str:
+    return tsv_text(frame(candidates))
