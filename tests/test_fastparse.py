@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from heron.ingest import vcf as reader
-from heron.ingest.fastparse import FALLBACK, PARSED, Unsupported, format_fields, read_calls
+from heron.ingest.fastparse import (FALLBACK, PARSED, READ_DTYPES, Unsupported, format_fields,
+                                    read_calls)
 from heron.store import CALL_FIELDS
 
 DATA = Path(__file__).resolve().parent / "data" / "fastparse"
@@ -50,7 +51,7 @@ def assert_same_as_reader(path: Path, parsed, samples: list[str] | None = None) 
     np.testing.assert_array_equal(parsed.an, rows["an"][mine])
     for name, dtype in CALL_FIELDS.items():
         got, want = parsed.calls[name], rows[f"call.{name}"][mine]
-        assert got.dtype == np.dtype(dtype), name
+        assert got.dtype in (np.dtype(dtype), np.dtype(READ_DTYPES[name])), name
         np.testing.assert_array_equal(got, want, err_msg=f"{path.name}: {name}")
 
 
@@ -242,3 +243,38 @@ def test_site_columns_and_info_values_parse_or_fall_back():
     assert not block.filter_pass[rows].any() and block.filter_pass[block.record == 1].all()
     np.testing.assert_array_equal(v["info.AFA"][rows], np.float32([1e-3, 1e-3]))
     np.testing.assert_array_equal(v["info.ACA"][rows], [-2, 7])
+
+
+def test_matrices_start_narrow_and_widen_when_a_later_block_needs_it():
+    from heron.ingest.fastparse import (ALL_CONTIGS, CallMatrices, Contigs, Fields,
+                                        header_text, parse_block)
+    from heron.store import narrowest
+
+    path = DATA / "common_layouts.vcf"
+    header = header_text(path)
+    fields = Fields.from_header(header, None, [], [])
+    out = CallMatrices(fields.n_out, 4)
+    n = fields.n_out
+    line = "chr1\t{}\t.\tA\tG\t50\tPASS\t.\tGT:AD:DP:GQ" + "\t0/1:{},{}:{}:{}" * n + "\n"
+    small = line.format(100, *[3, 4, 7, 20] * n).encode()
+    deep = line.format(200, *[16000, 17000, 33000, 99] * n).encode()
+    contigs = Contigs(header)
+    parse_block(np.frombuffer(small, np.uint8), fields, contigs, out, 0, ALL_CONTIGS)
+    assert out.arrays["dp"].dtype == np.int16 and out.arrays["gq"].dtype == np.int16
+    parse_block(np.frombuffer(deep, np.uint8), fields, contigs, out, 1, ALL_CONTIGS)
+    calls = out.taken()
+    # AD and DP no longer fit twice in int16: widened, the first block's rows kept
+    assert calls["ad_ref"].dtype == calls["ad_alt"].dtype == calls["dp"].dtype == np.int32
+    assert calls["gq"].dtype == np.int16 and calls["gt"].dtype == np.int8
+    assert calls["dp"][:, 0].tolist() == [7, 33000]
+    assert calls["ad_alt"][:, 0].tolist() == [4, 17000]
+    # no value is more than half its type's maximum, so the store never widens a matrix
+    assert all(narrowest(m).itemsize <= m.itemsize for m in calls.values())
+    # rows read by cyvcf2 (in the store's types) widen the same way
+    cyvcf2_rows = {k: np.full((1, n), 20000 if k == "dp" else 1, t)
+                   for k, t in CALL_FIELDS.items()}
+    other = CallMatrices(n, 1)
+    other.append(cyvcf2_rows)
+    other.append(cyvcf2_rows)
+    assert other.arrays["dp"].dtype == np.int32 and other.arrays["ad_ref"].dtype == np.int16
+    assert other.taken()["dp"][:, 0].tolist() == [20000, 20000]

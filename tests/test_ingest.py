@@ -275,15 +275,22 @@ def file_build(path: Path) -> str:
 
 
 def assert_same_shard(fast: Shard, slow: Shard) -> None:
-    """Every array equal in value (NaN = NaN), dtype and shape; samples and meta equal."""
+    """Every array equal in value (NaN = NaN), dtype and shape; samples and meta equal. Call
+    matrices only need the same type as the store saves them (the compiled reader's start
+    narrow, the cyvcf2 reader's wide)."""
+    from heron.store import narrowest
+
     assert fast.samples == slow.samples
     assert fast.meta == slow.meta
     assert list(fast.variants) == list(slow.variants)
     for table, other in ((fast.variants, slow.variants), (fast.calls, slow.calls)):
         assert list(table) == list(other)
         for name in table:
-            assert table[name].dtype == other[name].dtype, name
-            np.testing.assert_array_equal(table[name], other[name], err_msg=name)
+            a, b = table[name], other[name]
+            if table is fast.calls:
+                a, b = narrowest(a), narrowest(b)
+            assert a.dtype == b.dtype or a.size == b.size == 0, name
+            np.testing.assert_array_equal(a, b, err_msg=name)
 
 
 def read_both(monkeypatch, path: Path, region: Region | None = None,

@@ -592,12 +592,14 @@ def _site_ok(buf, col, i):
 @numba.njit(cache=True, nogil=True)
 def _parse(buf, col, n_alts, status, contig, pos, contig_code, dest, present,
            skip_tokens, skip_len, info_names, info_len, info_kind, info_number,
-           gt, gq, dp, ad_ref, ad_alt, phase, ps, w0):
+           gt, gq, dp, ad_ref, ad_alt, phase, ps, w0, limit):
     """Fill rows ``w0``.. of the call matrices with the per-ALT rows of every PARSED record;
     mark the records it cannot parse FALLBACK. Returns the per-row arrays (rows,): record
-    (row of the block), alt_index, ac, an, chrom, pos (trimmed), n_alts, filter_pass, and the
+    (row of the block), alt_index, ac, an, chrom, pos (trimmed), n_alts, filter_pass, the
     spans (rows, 4 + 2 * fields) int64 of ref, alt, VEP allele, QUAL and each INFO value
-    (start -1: absent; an empty VEP span means '-'; start _FLAG_SET: a flag)."""
+    (start -1: absent; an empty VEP span means '-'; start _FLAG_SET: a flag), and the
+    overflow bits: bit b set when a value of _CHECKED[b] exceeded ``limit[b]`` (int64 (4,)),
+    so its matrix must be widened and the block read again."""
     r = len(status)
     n_file = len(dest)
     n_info = len(info_len)
@@ -626,6 +628,7 @@ def _parse(buf, col, n_alts, status, contig, pos, contig_code, dest, present,
     tok_e = np.empty(max_alts + 1, np.int64)
     found = np.empty((n_info, 2), np.int64)
     w = 0
+    overflow = 0
     for i in range(r):
         na = n_alts[i]
         if status[i] != PARSED or na == 0:
@@ -726,19 +729,30 @@ def _parse(buf, col, n_alts, status, contig, pos, contig_code, dest, present,
                 if no_call or (uncalled and g == 0):
                     g = -1
                 gt[row, c] = g
-                ad_ref[row, c] = vals[j, _V_AD]
-                ad_alt[row, c] = vals[j, _V_AD + alt]
-                dp[row, c] = vals[j, _V_DP]
-                gq[row, c] = min(vals[j, _V_GQ], _GQ_MAX)
+                v_ref, v_alt, v_dp = vals[j, _V_AD], vals[j, _V_AD + alt], vals[j, _V_DP]
+                v_gq = min(vals[j, _V_GQ], _GQ_MAX)
+                if max(v_ref, v_alt) > limit[0]:
+                    overflow |= 1
+                if v_dp > limit[1]:
+                    overflow |= 2
+                if v_gq > limit[2]:
+                    overflow |= 4
+                ad_ref[row, c] = v_ref
+                ad_alt[row, c] = v_alt
+                dp[row, c] = v_dp
+                gq[row, c] = v_gq
                 # phase and ps start zeroed (see CallMatrices): their untouched pages
                 # cost nothing
                 if g == 1 and phased[j] and not haploid:
                     phase[row, c] = 1 if x0 == alt else 2
-                    ps[row, c] = max(vals[j, _V_PS], 0) if keys[4] >= 0 else 1
+                    v_ps = max(vals[j, _V_PS], 0) if keys[4] >= 0 else 1
+                    if v_ps > limit[3]:
+                        overflow |= 8
+                    ps[row, c] = v_ps
             o_ac[w] = ac
             w += 1
     return (o_record[:w], o_alt[:w], o_ac[:w], o_an[:w], o_chrom[:w], o_pos[:w],
-            o_n_alts[:w], o_pass[:w], o_span[:w])
+            o_n_alts[:w], o_pass[:w], o_span[:w], overflow)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -873,15 +887,60 @@ def _zeroed(rows: int, columns: int, dtype) -> np.ndarray:
     return np.frombuffer(memory, dtype, size).reshape(rows, columns)
 
 
+# The reader's first guess at each call matrix's type: what exomes and genomes need (depths
+# and GQ below 16,384). A block holding a larger value widens its matrix and is read again.
+READ_DTYPES = {"gt": np.int8, "gq": np.int16, "dp": np.int16, "ad_ref": np.int16,
+               "ad_alt": np.int16, "phase": np.int8, "ps": np.int32}
+# the fields the kernel checks, in the order of its overflow bits
+_CHECKED = ("ad_ref", "dp", "gq", "ps")
+
+
 class CallMatrices:
-    """The call matrices of the rows read so far, (capacity, n_samples) each with the dtypes
-    of heron.store.CALL_FIELDS, allocated once (zeroed) and grown (by copying) only when a
-    block needs more rows than are left."""
+    """The call matrices of the rows read so far, (capacity, n_samples) each, allocated once
+    (zeroed) and grown (by copying) only when a block needs more rows than are left.
+
+    Each starts in its READ_DTYPES type and is widened to heron.store.CALL_FIELDS' when a
+    value does not fit: values stay at most half the type's maximum, as heron.store.narrowest
+    keeps them, so the store saves these matrices without widening them."""
 
     def __init__(self, n_samples: int, capacity: int, growth: float = 1.5):
         self.rows, self.growth = 0, growth
         self.arrays = {k: _zeroed(max(capacity, 1), n_samples, t)
-                       for k, t in CALL_FIELDS.items()}
+                       for k, t in READ_DTYPES.items()}
+
+    def limits(self) -> np.ndarray:
+        """int64 (4,): the largest value each of _CHECKED may hold (ad_alt shares ad_ref's);
+        none once a matrix has its widest type."""
+        return np.array([np.iinfo(np.int64).max if self.arrays[k].dtype == CALL_FIELDS[k]
+                         else np.iinfo(self.arrays[k].dtype).max // 2 for k in _CHECKED],
+                        np.int64)
+
+    def widen(self, overflow: int) -> None:
+        """Widen the matrices whose bit is set in ``overflow`` (the kernel's) to CALL_FIELDS'
+        types, keeping the rows read."""
+        names = [k for bit, k in enumerate(_CHECKED) if overflow >> bit & 1]
+        names += ["ad_alt"] if "ad_ref" in names else []
+        for k in names:
+            old = self.arrays[k]
+            wide = _zeroed(len(old), old.shape[1], CALL_FIELDS[k])
+            wide[:self.rows] = old[:self.rows]
+            self.arrays[k] = wide
+
+    def append(self, calls: dict[str, np.ndarray]) -> None:
+        """Add rows read elsewhere (the cyvcf2 reader's, (rows, n_samples) per field),
+        widening a matrix their values do not fit."""
+        n = len(calls["gt"])
+        self.reserve(n)
+        limits = self.limits()
+        overflow = 0
+        for bit, k in enumerate(_CHECKED):
+            names = (k, "ad_alt") if k == "ad_ref" else (k,)
+            if any(calls[x].size and int(calls[x].max()) > limits[bit] for x in names):
+                overflow |= 1 << bit
+        self.widen(overflow)
+        for k, arr in self.arrays.items():
+            arr[self.rows:self.rows + n] = calls[k]
+        self.rows += n
 
     def reserve(self, more: int) -> None:
         capacity = len(self.arrays["gt"])
@@ -972,12 +1031,18 @@ def parse_block(buf: np.ndarray, fields: Fields, contigs: Contigs, out: CallMatr
     bound = int(n_alts[status == PARSED].sum())
     out.reserve(bound)
     info_names, info_len = _padded([n.encode() for n in fields.info])
-    c = out.arrays
-    (record, alt_index, ac, an, chrom, row_pos, row_n_alts, passed,
-     span) = _parse(buf, col, n_alts, status, contig, pos, contigs.codes,
-                    fields.dest, fields.present, _SKIP, _SKIP_LEN, info_names, info_len,
-                    fields.info_kind, fields.info_number, c["gt"], c["gq"], c["dp"],
-                    c["ad_ref"], c["ad_alt"], c["phase"], c["ps"], out.rows)
+    while True:
+        c, parsed = out.arrays, status.copy()
+        (record, alt_index, ac, an, chrom, row_pos, row_n_alts, passed, span,
+         overflow) = _parse(buf, col, n_alts, parsed, contig, pos, contigs.codes,
+                            fields.dest, fields.present, _SKIP, _SKIP_LEN, info_names,
+                            info_len, fields.info_kind, fields.info_number, c["gt"], c["gq"],
+                            c["dp"], c["ad_ref"], c["ad_alt"], c["phase"], c["ps"], out.rows,
+                            out.limits())
+        if not overflow:
+            break
+        out.widen(overflow)
+    status = parsed
     first = out.rows
     out.rows += len(record)
     values = {"ref": _texts(buf, span[:, 0], span[:, 1], False),

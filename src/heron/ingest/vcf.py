@@ -524,12 +524,9 @@ class _FastRead:
                 where = None
             calls.reserve(self.extra.rows)
             for chunk in self.extra.done:
-                n = len(chunk["pos"])
-                for k in CALL_FIELDS:
-                    piece = chunk.pop(f"call.{k}")
-                    calls.arrays[k][calls.rows:calls.rows + n] = \
-                        piece if where is None else piece[:, where]
-                calls.rows += n
+                pieces = {k: chunk.pop(f"call.{k}") for k in CALL_FIELDS}
+                calls.append(pieces if where is None else
+                             {k: piece[:, where] for k, piece in pieces.items()})
             parts.append(_variant_columns(self.extra.done, info_float, info_string))
             record.append(np.asarray(self.extra_record, np.int64))
         variants = _variant_columns(parts, info_float, info_string)
