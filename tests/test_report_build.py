@@ -5,6 +5,7 @@ families, batches), and the TSV and seqr writers read the same table."""
 
 from __future__ import annotations
 
+import io
 import json
 
 import numpy as np
@@ -17,7 +18,7 @@ from heron.classify.categories import names as category_names
 from heron.config import HeronConfig
 from heron.ingest.pedigree import Individual, Pedigree
 from heron.report import seqr, tsv
-from heron.report.build import DroppedReasons, build_report, summary_lines
+from heron.report.build import build_report, dropped_reasons, summary_lines
 from heron.report.candidates import genotype_codes
 from heron.report.html import script_json
 from heron.report.model import Report
@@ -198,7 +199,7 @@ def test_tsv_rows(cohort):
     assert pd.isna(first["gnomad_af"]) and first["new_or_changed"] == "new"
     assert table.iloc[3]["gene"] == "'=SUM(A1)"  # a spreadsheet formula, defused
     text = tsv.render(data.candidates)
-    back = pd.read_csv(__import__("io").StringIO(text), sep="\t", keep_default_na=False)
+    back = pd.read_csv(io.StringIO(text), sep="\t", keep_default_na=False)
     assert back["variant"].tolist() == [c["variant_id"] for s in data.samples.values()
                                         for c in s["candidates"]]
 
@@ -245,15 +246,31 @@ def test_genotype_codes():
     assert codes.tolist() == [[4, 2, 0], [2, 1, 3]]
 
 
-def test_dropped_reasons_are_read_on_first_lookup(tmp_path):
+def test_dropped_reasons_come_from_the_audit_trails(tmp_path):
     header = "sample\tvariant_id\tsymbol\tmodel\trule\tthreshold\tobserved\n"
     first, second = tmp_path / "a.tsv", tmp_path / "b.tsv"
-    reasons = DroppedReasons([first, second])
     first.write_text(header + "001\tchr1:5:A:G\tG1\tall\tprefilter\tgnomad_af: 0.01\t0.10\n"
-                     "001\tchr1:5:A:G\tG1\tAD\tAD.depth\tdepth: 10\t6\n")
+                     "001\tchr1:5:A:G\tG1\tAD\tAD.depth\tdepth: 10\t6\n"
+                     "003\tchr3:5:A:G\tG3\tall\tprefilter\tgnomad_af: 0.01\t0.5\n")
     second.write_text(header + "002\tchr2:5:A:G\tG2\tall\tcall.gq\tgq: 20\t5\n")
-    # files written after the mapping was made: nothing is read until a finding drops
-    assert reasons.get(("001", "chr1:5:A:G", "G1")) == "AD.depth (depth: 10; observed 6)"
-    assert reasons[("002", "chr2:5:A:G", "G2")] == "call.gq (gq: 20; observed 5)"
-    assert reasons.get(("1", "chr1:5:A:G", "G1"), "gone") == "gone"
-    assert len(reasons) == 2 and ("002", "chr2:5:A:G", "G2") in set(reasons)
+    gone = pd.DataFrame({"sample": ["001", "002"], "variant": ["chr1:5:A:G", "chr2:5:A:G"],
+                         "gene": ["G1", "G2"]})
+    reasons = dropped_reasons([first, second], gone)
+    # a later row of the same finding wins; ids stay text ("001", not 1)
+    assert reasons == {("001", "chr1:5:A:G", "G1"): "AD.depth (depth: 10; observed 6)",
+                       ("002", "chr2:5:A:G", "G2"): "call.gq (gq: 20; observed 5)"}
+    # nothing dropped: the audit trails are not read at all
+    assert dropped_reasons([tmp_path / "absent.tsv"], gone.iloc[:0]) == {}
+
+
+def test_a_run_without_candidates(cohort):
+    config, _ = cohort
+    ped = Pedigree([Individual(family="F2", id="F2_p", sex=2, affected=2)])
+    run = history.RunInfo("2026-11-03", "0.1.0", "abc123", {}, {})
+    empty = _table().iloc[:0]
+    data = build_report(config, [_shard(SAMPLES_A)], empty, _dated(empty), [], ped, run)
+    text = data.json()
+    assert Report.model_validate_json(text).model_dump_json(indent=1) == text
+    assert data.summary.patients_without_candidates == ["F2_p"]
+    assert tsv.render(data.candidates).splitlines() == ["\t".join(tsv.COLUMNS)]
+    assert json.loads(seqr.render(data.candidates, "c"))["results"] == {}

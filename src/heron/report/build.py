@@ -12,7 +12,6 @@ import logging
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Iterator, Mapping
 from itertools import chain
 from pathlib import Path
 
@@ -61,37 +60,33 @@ def _digest(path: str) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
 
 
-class DroppedReasons(Mapping):
-    """(sample, variant, gene) → why prioritise left a finding out, from the audit trails
-    (``audit.tsv`` of each batch; a later row of the same finding wins).
+def dropped_reasons(audits: list[Path], gone: pd.DataFrame) -> dict[tuple[str, str, str], str]:
+    """(sample, variant, gene) → why prioritise left a finding out, for the findings in
+    ``gone`` (columns sample, variant, gene: those the last run reported and this run does
+    not), from the audit trails (``audit.tsv`` of each batch; a later row wins).
 
-    Only findings that drop out of the report need a reason, and a cohort's audit trail is
-    half a million rows, so the files are read on the first lookup, never when nothing drops.
+    A cohort's audit trail is half a million rows: it is read only when something dropped,
+    and only its rows of the dropped variants are turned into reasons.
     """
+    if not len(gone):
+        return {}
+    audit = pd.concat([pd.read_csv(p, sep="\t", keep_default_na=False, dtype=str,
+                                   usecols=AUDIT_COLUMNS) for p in audits], ignore_index=True)
+    audit = audit[audit["variant_id"].isin(gone["variant"])]
+    cols = {c: audit[c].tolist() for c in AUDIT_COLUMNS}
+    return {key: f"{rule} ({limit}; observed {seen})" for key, rule, limit, seen in
+            zip(zip(cols["sample"], cols["variant_id"], cols["symbol"]), cols["rule"],
+                cols["threshold"], cols["observed"])}
 
-    def __init__(self, paths: list[Path]):
-        self._paths = paths
-        self._reasons: dict[str, str] | None = None
 
-    def _load(self) -> dict[str, str]:
-        if self._reasons is None:
-            audit = pd.concat([pd.read_csv(p, sep="\t", keep_default_na=False, dtype=str,
-                                           usecols=AUDIT_COLUMNS) for p in self._paths],
-                              ignore_index=True)
-            keys = audit["sample"] + "\t" + audit["variant_id"] + "\t" + audit["symbol"]
-            text = (audit["rule"] + " (" + audit["threshold"] + "; observed "
-                    + audit["observed"] + ")")
-            self._reasons = dict(zip(keys.tolist(), text.tolist()))
-        return self._reasons
-
-    def __getitem__(self, key: tuple[str, str, str]) -> str:
-        return self._load()["\t".join(key)]
-
-    def __iter__(self) -> Iterator[tuple[str, str, str]]:
-        return (tuple(k.split("\t")) for k in self._load())
-
-    def __len__(self) -> int:
-        return len(self._load())
+def _gone(con, current: pd.DataFrame) -> pd.DataFrame:
+    """The findings the history has as found in the last run that ``current`` lacks (sample,
+    variant, gene): the ones :func:`heron.history.record_run` will record as dropped."""
+    keys = ["sample", "variant", "gene"]
+    before = history.findings(con)
+    before = before.loc[before["found_in_current_run"] == 1, keys]
+    both = before.merge(current[keys].drop_duplicates(), on=keys, how="left", indicator=True)
+    return both.loc[both["_merge"] == "left_only", keys]
 
 
 def write_reports(config: HeronConfig, prioritised: Path | list[Path], out: Path) -> str:
@@ -108,7 +103,7 @@ def write_reports(config: HeronConfig, prioritised: Path | list[Path], out: Path
                                    ).assign(part=i) for i, folder in enumerate(folders)],
                       ignore_index=True)
     audits = [folder / "audit.tsv" for folder in folders]
-    for path in audits:  # read only when a finding drops out, but required up front
+    for path in audits:  # read only when a finding drops out, but required every run
         if not path.exists():
             raise InputError("the audit trail of prioritise is missing", path=str(path),
                              hint="re-run `heron prioritise` for this batch")
@@ -143,7 +138,8 @@ def write_reports(config: HeronConfig, prioritised: Path | list[Path], out: Path
 
     con = history.connect(db)
     try:
-        history.record_run(con, run, current, DroppedReasons(audits), before_commit=render)
+        reasons = dropped_reasons(audits, _gone(con, current))
+        history.record_run(con, run, current, reasons, before_commit=render)
     except BaseException:
         for tmp in staged.values():
             tmp.unlink(missing_ok=True)

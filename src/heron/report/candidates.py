@@ -34,9 +34,10 @@ CLINVAR_URL = "https://www.ncbi.nlm.nih.gov/clinvar/?term="
 
 
 def object_array(items: list) -> np.ndarray:
-    """(n,) object array holding ``items`` as they are (lists stay lists, never a 2-D array)."""
+    """(n,) object array holding ``items`` as they are (lists stay lists, never a 2-D array).
+    Callers pass distinct values and spread them over candidates by fancy indexing."""
     out = np.empty(len(items), dtype=object)
-    for i, item in enumerate(items):  # one step per distinct value, not per candidate
+    for i, item in enumerate(items):
         out[i] = item
     return out
 
@@ -69,18 +70,16 @@ def _lookup(codes: np.ndarray, mapping: dict[int, str], default: str) -> np.ndar
         inverse.reshape(-1)]
 
 
-def _optional(values: pd.Series | np.ndarray, missing: np.ndarray | None = None) -> list:
+def _optional(values: pd.Series, missing: np.ndarray | None = None) -> list:
     """``values`` as a list of Python scalars with None where ``missing`` (default: where the
     value is NaN or None), as JSON's null."""
-    values = pd.Series(values) if isinstance(values, np.ndarray) else values
     missing = values.isna().to_numpy() if missing is None else missing
     return np.where(missing, None, values.to_numpy(dtype=object)).tolist()
 
 
 def _text(values: np.ndarray) -> np.ndarray:
     """(n,) object array of str from a bytes ``S`` array (UTF-8)."""
-    return np.char.decode(values, "utf-8").astype(object) if len(values) else \
-        np.zeros(0, dtype=object)
+    return np.char.decode(values, "utf-8").astype(object)
 
 
 class Families:
@@ -219,7 +218,7 @@ def candidate_table(table: pd.DataFrame, shards: list[Shard], dated: pd.DataFram
     for column, empty in (("category_dates", {}), ("status", ""), ("reasons", [])):
         values = out[column].to_numpy(dtype=object, copy=True)
         missing = np.flatnonzero(pd.isna(out[column]).to_numpy())
-        values[missing] = object_array([empty] * len(missing))  # shared, never mutated
+        values[missing] = object_array([empty])[np.zeros(len(missing), dtype=np.int64)]
         out[column] = values
     out = out.rename(columns={"category_dates": "categories"})
 
