@@ -7,11 +7,13 @@ history, and a failed history update never leaves new reports behind.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
 import tempfile
 from collections import Counter
+from contextlib import contextmanager
 from itertools import chain
 from pathlib import Path
 
@@ -139,7 +141,8 @@ def write_reports(config: HeronConfig, prioritised: Path | list[Path], out: Path
     con = history.connect(db)
     try:
         reasons = dropped_reasons(audits, _gone(con, current))
-        history.record_run(con, run, current, reasons, before_commit=render)
+        with _collector_paused():
+            history.record_run(con, run, current, reasons, before_commit=render)
     except BaseException:
         for tmp in staged.values():
             tmp.unlink(missing_ok=True)
@@ -149,6 +152,20 @@ def write_reports(config: HeronConfig, prioritised: Path | list[Path], out: Path
     for name, tmp in staged.items():
         os.replace(tmp, out / name)
     return (out / "summary.txt").read_text()
+
+
+@contextmanager
+def _collector_paused():
+    """Python's cycle collector off for a block: building a report allocates a dozen acyclic
+    containers per candidate, and each of the hundreds of collections that triggers walks
+    every live object (a fifth of the stage's time on a 1,000-patient cohort)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def build_report(config: HeronConfig, shards: list[Shard], table: pd.DataFrame,
