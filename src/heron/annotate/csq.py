@@ -1,8 +1,9 @@
 """Consequences from VEP ``CSQ``, bcftools ``BCSQ`` and snpEff ``ANN`` into one vocabulary.
 
-The per-variant annotation strings are exploded into one row per variant × transcript with
-pandas' vectorised string operations; each row's consequence terms become a uint32 bitmask
-over :data:`CONSEQUENCES`, so the core tests consequences with bitwise ands.
+The per-variant annotation strings are exploded into one row per variant × transcript (the
+text cut once, in C); consequences, positions and scores are read once per distinct value
+with pandas' string operations. Each row's consequence terms become a uint32 bitmask over
+:data:`CONSEQUENCES`, so the core tests consequences with bitwise ands.
 """
 
 from __future__ import annotations
@@ -67,16 +68,26 @@ def consequence_bits(terms: pd.Series) -> np.ndarray:
     """(n,) uint32 bitmask of '&'-joined consequence strings in any of the three spellings."""
     if len(terms) == 0:
         return np.zeros(0, np.uint32)
-    exploded = terms.fillna("").str.split("&").explode()
+    # a callset has a few hundred distinct strings: each is looked up once
+    codes, distinct = pd.factorize(terms.fillna(""), sort=False)
+    exploded = pd.Series(distinct, dtype=object).str.split("&").explode()
     norm = (exploded.str.lstrip("*").str.strip().str.lower()
             .str.replace(r"_variant$", "", regex=True))
     norm = norm.map(lambda t: _SYNONYMS.get(t, t))
     table = {name: int(bit) for name, bit in BIT.items()}
     bits = norm.map(table)
     bits = bits.where(bits.notna(), np.where(norm.eq(""), 0, int(BIT["other"])))
-    out = np.zeros(len(terms), np.int64)
+    out = np.zeros(len(distinct), np.int64)
     np.bitwise_or.at(out, exploded.index.to_numpy(np.int64), bits.to_numpy(np.int64))
-    return out.astype(np.uint32)
+    return out.astype(np.uint32)[codes]
+
+
+def _per_distinct(values: pd.Series, convert) -> np.ndarray:
+    """``convert`` (a function of a Series of the distinct values to an array) applied once
+    per distinct value of ``values`` and spread back over them: annotation columns repeat the
+    same gene, biotype or position many times."""
+    codes, distinct = pd.factorize(values, sort=False, use_na_sentinel=False)
+    return np.asarray(convert(pd.Series(distinct, dtype=object)))[codes]
 
 
 def format_fields(description: str) -> tuple[str, list[str]]:
@@ -117,13 +128,11 @@ def parse_annotations(strings: np.ndarray, description: str, vep_allele: np.ndar
             parts = value.decode("utf-8").split(",")
             owners.extend([i] * len(parts))
             entries.extend(parts)
-    split = [e.split("|") for e in entries]
-    width = min(len(fields), max(map(len, split), default=0))
+    columns = _field_columns(entries)
     rows = pd.DataFrame(index=pd.Index(owners, dtype=np.int64))
-    for j, name in enumerate(fields[:width]):
+    for j, name in enumerate(fields[:len(columns)]):
         if name in _FIELDS and _FIELDS[name] not in rows:
-            rows[_FIELDS[name]] = pd.Series([p[j] if j < len(p) else "" for p in split],
-                                            index=rows.index, dtype=object)
+            rows[_FIELDS[name]] = pd.Series(columns[j], index=rows.index, dtype=object)
     variant = rows.index.to_numpy(np.int64)
     keep = _allele_matches(rows, kind, variant, vep_allele, alt, n_alts)
     rows = rows[keep]
@@ -141,16 +150,20 @@ def parse_annotations(strings: np.ndarray, description: str, vep_allele: np.ndar
         if col not in rows or n == 0:
             return np.full(n, np.nan, np.float32)
         # VEP joins the values of overlapping features with '&': the first counts
-        first = pd.Series([v.partition("&")[0] for v in rows[col].tolist()], dtype=object)
-        return pd.to_numeric(first, errors="coerce").to_numpy(np.float32)
+        return _per_distinct(rows[col], lambda d: pd.to_numeric(
+            d.str.partition("&")[0], errors="coerce").to_numpy(np.float32))
+
+    def leading_number(values: pd.Series) -> pd.Series:
+        return pd.Series(_per_distinct(values, lambda d: pd.to_numeric(
+            d.str.extract(r"^(\d+)")[0], errors="coerce").to_numpy(np.float64)))
 
     if kind == "bcsq":
         protein = rows.get("protein_change", pd.Series("", index=rows.index))
-        protein_pos = pd.to_numeric(protein.str.extract(r"^(\d+)")[0], errors="coerce")
+        protein_pos = leading_number(protein)
         hgvsp = protein
     else:
         raw = rows.get("protein_pos", pd.Series("", index=rows.index))
-        protein_pos = pd.to_numeric(raw.str.extract(r"^(\d+)")[0], errors="coerce")
+        protein_pos = leading_number(raw)
         hgvsp = rows.get("hgvsp", pd.Series("", index=rows.index))
     canonical = rows.get("canonical", pd.Series("", index=rows.index)).isin(["YES", "1"])
     mane_id = rows.get("mane", pd.Series("", index=rows.index))
@@ -169,10 +182,27 @@ def parse_annotations(strings: np.ndarray, description: str, vep_allele: np.ndar
     }
 
 
+def _field_columns(entries: list[str]) -> list[list[str]]:
+    """The '|'-separated fields of ``entries`` as one list per field position, entries with
+    fewer fields padded with "": all entries are joined and split once, so that the text is
+    cut in one C call rather than once per entry."""
+    if not entries:
+        return []
+    bars = [e.count("|") for e in entries]
+    most = max(bars)
+    if min(bars) < most:
+        entries = [e + "|" * (most - b) if b < most else e for e, b in zip(entries, bars)]
+    flat = "|".join(entries).split("|")
+    return [flat[j::most + 1] for j in range(most + 1)]
+
+
 def _encoded(values: pd.Series) -> np.ndarray:
-    """bytes ``S`` array of a column of str (missing → b"")."""
-    return np.array([v.encode("utf-8") if isinstance(v, str) else b"" for v in values.tolist()],
-                    dtype="S")
+    """bytes ``S`` array of a column of str (missing → b""): encoded as one text (a VCF
+    line holds no newline), then cut."""
+    if not len(values):
+        return np.zeros(0, "S1")
+    text = "\n".join(values.fillna("").tolist())
+    return np.array(text.encode("utf-8").split(b"\n"), dtype="S")
 
 
 def _follow_pointers(rows: pd.DataFrame, chrom, pos, ref, alt) -> pd.DataFrame:

@@ -1,0 +1,35 @@
+"""Parsing of VEP CSQ strings into the transcripts table (heron.annotate.csq)."""
+
+import numpy as np
+
+from heron.annotate.csq import BIT, _field_columns, parse_annotations
+
+VEP = ("Consequence annotations from Ensembl VEP. Format: Allele|Consequence|SYMBOL|Gene|"
+       "Feature|BIOTYPE|HGVSc|HGVSp|Protein_position|CANONICAL|MANE_SELECT|am_pathogenicity")
+
+
+def test_field_columns_pad_short_entries_and_keep_long_ones():
+    cols = _field_columns(["a|b|c", "d", "e|f|g|h"])
+    assert cols == [["a", "d", "e"], ["b", "", "f"], ["c", "", "g"], ["", "", "h"]]
+    assert _field_columns([]) == []
+
+
+def test_entries_short_of_the_header_fields_read_as_missing():
+    strings = np.array([
+        b"G|missense_variant|GENE1|ENSG1|ENST1|protein_coding|c.1A>G|p.M1V|1|YES|NM_1.1|0.9,"
+        b"G|intron_variant&NMD_transcript_variant|GENE1|ENSG1|ENST2",  # VEP dropped the tail
+        b"",
+        b"T|stop_gained|GENE2|ENSG2|ENST3|protein_coding|c.9C>T|p.Q3*|3-4|||0.2&0.4,"
+        b"C|missense_variant|GENE2|ENSG2|ENST3|protein_coding|c.9C>C|p.Q3P|3||"])  # other ALT
+    tx = parse_annotations(strings, VEP, np.array([b"G", b"A", b"T"]),
+                           np.array([b"G", b"A", b"T"]), np.array([1, 1, 2], np.int16))
+    assert tx["variant"].tolist() == [0, 0, 2]
+    assert tx["transcript"].tolist() == [b"ENST1", b"ENST2", b"ENST3"]
+    assert tx["consequence"].tolist() == [BIT["missense"], BIT["intron"] | BIT["nmd_transcript"],
+                                          BIT["stop_gained"]]
+    assert tx["biotype"].tolist() == [b"protein_coding", b"", b"protein_coding"]
+    assert tx["protein_pos"].tolist() == [1, -1, 3]
+    assert tx["canonical"].tolist() == [True, False, False]
+    assert tx["mane_id"].tolist() == [b"NM_1.1", b"", b""]
+    # the first of '&'-joined scores counts; a missing one is NaN
+    np.testing.assert_array_equal(tx["am_score"], np.array([0.9, np.nan, 0.2], np.float32))
