@@ -406,13 +406,15 @@ def classify(config: HeronConfig, store: Path, annotation: Path, genes: Path, kn
 
 
 def load_classified(classified: list[Path], stores: list[Path]) -> Shard:
-    """The cohort's classified shards, memory-mapped, each with its store's calls (genotypes
-    of the classified variants read, other fields by index), in one shard."""
+    """The cohort's classified shards, each with its store's calls (genotypes of the
+    classified variants read, other fields by index from the memory-mapped store), in one
+    shard."""
     if len(classified) != len(stores):
         raise InputError(f"{len(classified)} classified shards but {len(stores)} store shards",
                          hint="give the store shard of every classified shard, in the same "
                               "order")
-    return concat_shards([attach_calls(Shard.load(c, mmap=True), Shard.load(
+    # a classified shard is small (no calls): read whole; the store is mapped
+    return concat_shards([attach_calls(Shard.load(c), Shard.load(
         s, mmap=True, tables=("variants", "calls")), path=s) for c, s in zip(classified, stores)],
         lazy_calls=True)
 

@@ -10,13 +10,15 @@ import pandas as pd
 
 
 def _cells(column: pd.Series) -> list[str]:
-    values = column.to_numpy()
-    missing = pd.isna(column).to_numpy()
-    if values.dtype.kind == "f":
-        text = values.astype(str)
+    # each distinct value is formatted once: audit columns repeat a few rules, samples and
+    # thresholds over hundreds of thousands of rows
+    codes, distinct = pd.factorize(column.to_numpy(), use_na_sentinel=True)
+    distinct = np.asarray(distinct)
+    if distinct.dtype.kind == "f":
+        text = distinct.astype(str).astype(object)
     else:
-        text = np.array([str(v) for v in values.tolist()], dtype=object)
-    return np.where(missing, "", text).tolist()
+        text = np.array([str(v) for v in distinct.tolist()], dtype=object)
+    return np.append(text, "")[codes].tolist()  # code -1 (missing) is the last cell, ""
 
 
 def tsv_text(frame: pd.DataFrame) -> str:

@@ -110,6 +110,8 @@ class Result:
 def evaluate(shard: Shard, ped: PedigreeArrays, genes: GeneSet, config: HeronConfig) -> Result:
     """Run every MOI model over every affected carrier call of a classified shard."""
     rows, v, calls = shard.rows, shard.variants, shard.calls
+    if rows:
+        rows = {**rows, **_frequency_texts(rows)}
     gt = calls["gt"]
     primary, _support = role_masks(config.categories.roles)
     affected = ped.affected == AFFECTED
@@ -257,12 +259,22 @@ def _de_novo_bits(config: HeronConfig) -> int:
     return int(np.bitwise_or.reduce([int(BIT[n]) for n in names]))
 
 
+def _frequency_texts(rows: dict) -> dict[str, np.ndarray]:
+    """Per frequency kind, str (n_rows,) '<rule> <= <limit>' of the rows that fail it, ''
+    of the others: made once, every model of a kind cites it."""
+    out = {}
+    for kind in ("dominant", "recessive"):
+        rule = rows[f"{kind}_rule"].astype(str)
+        limit = rows[f"{kind}_limit"].astype(str)
+        out[f"{kind}_text"] = np.where(rule != "", np.char.add(np.char.add(rule, " <= "),
+                                                               limit), "")
+    return out
+
+
 def _frequency(c: Checks, rows: dict, r: np.ndarray, model: str) -> None:
     kind = "dominant" if model in DOMINANT_FREQUENCY else "recessive"
-    rule = rows[f"{kind}_rule"].astype(str)
-    limit = rows[f"{kind}_limit"].astype(str)
-    text = np.where(rule != "", np.char.add(np.char.add(rule, " <= "), limit), "")
-    c.add(f"{model}.frequency", rule[r] != "", (text, r), rows[f"{kind}_observed"][r])
+    text = rows[f"{kind}_text"]
+    c.add(f"{model}.frequency", text[r] != "", (text, r), rows[f"{kind}_observed"][r])
 
 
 def _segregation(model: str, G: np.ndarray, aff: np.ndarray, unaff: np.ndarray,
