@@ -211,6 +211,8 @@ def test_excel_safe_column_on_every_text_dtype():
         assert safe[:4] == ["'=1+1", "'-2", "'@x", "plain"] and pd.isna(safe[4])
     numbers = pd.Series([-1.0, 2.0])
     assert tsv.excel_safe_column(numbers).tolist() == [-1.0, 2.0]
+    mixed = pd.Series(["=x", -1, None], dtype=object)
+    assert tsv.excel_safe_column(mixed).tolist() == ["'=x", -1, None]
 
 
 def test_seqr_merges_a_variant_under_two_genes(cohort):

