@@ -87,3 +87,37 @@ def test_stacked_calls_of_different_widths_keep_every_value():
 
     stacked = StackedCalls([np.array([[1, 2]], np.int8), np.array([[30000, 4]], np.int32)])
     assert stacked[np.array([0, 1]), np.array([1, 0])].tolist() == [2, 30000]
+
+
+def test_save_links_the_readers_call_files_and_writes_changed_arrays(tmp_path):
+    import os
+
+    from heron.ingest.fastparse import CallMatrices
+
+    matrices = CallMatrices(2, 8, folder=tmp_path)
+    matrices.reserve(3)
+    for name, arr in matrices.arrays.items():
+        arr[:3] = [[1, 0], [0, 1], [1, 1]] if arr.dtype == np.int8 else \
+            [[300, 20], [0, 5], [40, 60]]
+    matrices.rows = 3
+    calls = matrices.finish()
+    # cut to the rows read: each file is exactly its array
+    assert calls["dp"].shape == (3, 2) and np.load(matrices.files["dp"]).shape == (3, 2)
+    shard = Shard(["a", "b"], "GRCh38", {"key": np.arange(3, dtype=np.int64)}, calls)
+    shard.files = {k: (a, matrices.files[k]) for k, a in calls.items()}
+    shard.calls["ad_ref"] = calls["ad_ref"].copy()  # no longer the file's array
+    out = shard.save(tmp_path / "shard")
+
+    def same_file(a, b):
+        return os.stat(a).st_ino == os.stat(b).st_ino
+
+    assert same_file(out / "calls" / "dp.npy", matrices.files["dp"])  # linked, not written
+    assert not same_file(out / "calls" / "ad_ref.npy", matrices.files["ad_ref"])
+    # ps is read as int32 but fits int16: the narrowed array is written, not the file
+    assert not same_file(out / "calls" / "ps.npy", matrices.files["ps"])
+    back = Shard.load(out)
+    assert back.calls["dp"].tolist() == [[300, 20], [0, 5], [40, 60]]
+    assert back.calls["ad_ref"].tolist() == back.calls["dp"].tolist()
+    assert back.calls["ps"].dtype == np.int16 and back.calls["ps"].tolist() == \
+        back.calls["dp"].tolist()
+    assert back.calls["gt"].tolist() == [[1, 0], [0, 1], [1, 1]]

@@ -121,7 +121,10 @@ def ingest(config: HeronConfig, shard_regions: str, out: Path) -> Path:
                   info_string=config.ingest.info_string + [csq_field(config)],
                   engine=config.ingest.engine)
     shards = []
-    with tempfile.TemporaryDirectory(prefix="heron-norm-") as tmp:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    # the call matrices are read into files beside the output, so that saving links them
+    with tempfile.TemporaryDirectory(prefix="heron-norm-") as tmp, \
+            tempfile.TemporaryDirectory(prefix=f".{out.name}.calls-", dir=out.parent) as scratch:
         for i, path in enumerate(config.cohort.vcfs):
             local = _regions_in_file(path, wanted, open_vcf)
             if config.cohort.reference_fasta:
@@ -130,16 +133,17 @@ def ingest(config: HeronConfig, shard_regions: str, out: Path) -> Path:
             if config.ingest.gff3:
                 path = compute_consequences(config, path, local, Path(tmp) / f"{i}.csq.vcf.gz")
                 local = None
-            shards.append(read_regions(path, local, build=config.cohort.genome_build, **fields))
-    shard = merge_shards(shards)
-    if config.cohort.sv_vcfs:
-        shard = _with_svs(config, shard, wanted)
-    # consequences are parsed once per callset, not at every reanalysis; the raw text goes
-    # (a VCF without them is refused by annotate, which names the missing field)
-    if f"info.{csq_field(config)}" in shard.variants:
-        shard.transcripts = consequence_table(shard, config)
-        shard.variants.pop(f"info.{csq_field(config)}")
-    return shard.save(out)
+            shards.append(read_regions(path, local, build=config.cohort.genome_build,
+                                       scratch=Path(scratch), **fields))
+        shard = merge_shards(shards)
+        if config.cohort.sv_vcfs:
+            shard = _with_svs(config, shard, wanted)
+        # consequences are parsed once per callset, not at every reanalysis; the raw text goes
+        # (a VCF without them is refused by annotate, which names the missing field)
+        if f"info.{csq_field(config)}" in shard.variants:
+            shard.transcripts = consequence_table(shard, config)
+            shard.variants.pop(f"info.{csq_field(config)}")
+        return shard.save(out)
 
 
 def _with_svs(config: HeronConfig, shard: Shard, regions: list) -> Shard:

@@ -59,6 +59,10 @@ class Shard:
     transcripts: dict[str, np.ndarray] = field(default_factory=dict)
     meta: dict = field(default_factory=dict)
     rows: dict[str, np.ndarray] = field(default_factory=dict)
+    # call matrices that already are .npy files (the compiled reader writes them so):
+    # name -> (that array, its file); save links the file while the shard holds that array
+    files: dict[str, tuple[np.ndarray, Path]] = field(default_factory=dict, repr=False,
+                                                       compare=False)
 
     @property
     def n_variants(self) -> int:
@@ -101,10 +105,12 @@ class Shard:
             for table in TABLES:
                 (tmp / table).mkdir()
                 for name, arr in getattr(self, table).items():
+                    target = tmp / table / f"{name}.npy"
                     if table == "calls":
                         arr = narrowest(arr)
-                    np.save(tmp / table / f"{name}.npy", np.ascontiguousarray(arr),
-                            allow_pickle=False)
+                        if self._link_file(name, arr, target):
+                            continue
+                    np.save(target, np.ascontiguousarray(arr), allow_pickle=False)
             meta = dict(self.meta, store_version=STORE_VERSION, samples=self.samples,
                         build=self.build, n_variants=self.n_variants)
             (tmp / "meta.json").write_text(json.dumps(meta, indent=1))
@@ -120,6 +126,21 @@ class Shard:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return path
+
+    def _link_file(self, name: str, arr: np.ndarray, target: Path) -> bool:
+        """Put the file of call matrix ``name`` at ``target`` when ``arr`` is the very array
+        of that file (not a copy, a slice or a narrowed version): linked, or copied across
+        file systems. False when there is no such file."""
+        held = self.files.get(name)
+        if held is None or held[0] is not arr:
+            return False
+        if isinstance(arr, np.memmap):
+            arr.flush()
+        try:
+            os.link(held[1], target)
+        except OSError:
+            shutil.copyfile(held[1], target)
+        return True
 
     @classmethod
     def load(cls, path: str | Path, mmap: bool = False,

@@ -895,6 +895,20 @@ READ_DTYPES = {"gt": np.int8, "gq": np.int16, "dp": np.int16, "ad_ref": np.int16
 _CHECKED = ("ad_ref", "dp", "gq", "ps")
 
 
+def _cut_npy(path: Path, offset: int, dtype: np.dtype, shape: tuple[int, int]) -> None:
+    """Make the C-order .npy file ``path`` (header of ``offset`` bytes) hold its first
+    ``shape[0]`` rows: a header of the same length with the new shape, the rest cut off."""
+    header = repr({"descr": np.lib.format.dtype_to_descr(dtype), "fortran_order": False,
+                   "shape": tuple(int(x) for x in shape)})
+    prefix = np.lib.format.magic(1, 0) + struct.pack("<H", offset - 10)
+    text = header.ljust(offset - 10 - 1).encode("latin1") + b"\n"
+    if len(prefix) + len(text) != offset:
+        raise ValueError(f"{path}: a header of {offset} bytes cannot hold shape {shape}")
+    with open(path, "r+b") as handle:
+        handle.write(prefix + text)
+        handle.truncate(offset + int(np.prod(shape)) * dtype.itemsize)
+
+
 class CallMatrices:
     """The call matrices of the rows read so far, (capacity, n_samples) each, allocated once
     (zeroed) and grown (by copying) only when a block needs more rows than are left.
@@ -903,10 +917,40 @@ class CallMatrices:
     value does not fit: values stay at most half the type's maximum, as heron.store.narrowest
     keeps them, so the store saves these matrices without widening them."""
 
-    def __init__(self, n_samples: int, capacity: int, growth: float = 1.5):
-        self.rows, self.growth = 0, growth
-        self.arrays = {k: _zeroed(max(capacity, 1), n_samples, t)
+    def __init__(self, n_samples: int, capacity: int, growth: float = 1.5,
+                 folder: Path | None = None):
+        self.rows, self.growth, self.folder = 0, growth, folder
+        self.files: dict[str, Path] = {}
+        self.arrays = {k: self._new(k, max(capacity, 1), n_samples, t)
                        for k, t in READ_DTYPES.items()}
+
+    def _new(self, name: str, rows: int, columns: int, dtype) -> np.ndarray:
+        """A zeroed matrix: anonymous memory, or with ``folder`` a (sparse) .npy file there,
+        so that the matrices the reader fills are the files the store keeps."""
+        if self.folder is None:
+            return _zeroed(rows, columns, dtype)
+        old = self.files.get(name)
+        path = self.folder / f"{name}.{0 if old is None else int(old.suffixes[0][1:]) + 1}.npy"
+        self.files[name] = path
+        if old is not None:
+            old.unlink()  # mapped data stays readable until the copy below is done
+        return np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=(rows, columns))
+
+    def finish(self) -> dict[str, np.ndarray]:
+        """The filled rows of each matrix. File-backed matrices are cut to those rows (their
+        .npy header rewritten, the file truncated) and mapped again, so each is exactly the
+        array of its file (``files``)."""
+        if self.folder is None:
+            return self.taken()
+        out = {}
+        for k, arr in self.arrays.items():
+            arr.flush()
+            offset, dtype, width = arr.offset, arr.dtype, arr.shape[1]
+            del arr
+            _cut_npy(self.files[k], offset, dtype, (self.rows, width))
+            out[k] = np.load(self.files[k], mmap_mode="r+")
+        self.arrays = out
+        return dict(out)
 
     def limits(self) -> np.ndarray:
         """int64 (4,): the largest value each of _CHECKED may hold (ad_alt shares ad_ref's);
@@ -922,7 +966,7 @@ class CallMatrices:
         names += ["ad_alt"] if "ad_ref" in names else []
         for k in names:
             old = self.arrays[k]
-            wide = _zeroed(len(old), old.shape[1], CALL_FIELDS[k])
+            wide = self._new(k, len(old), old.shape[1], CALL_FIELDS[k])
             wide[:self.rows] = old[:self.rows]
             self.arrays[k] = wide
 
@@ -948,7 +992,7 @@ class CallMatrices:
             return
         new = max(self.rows + more, int(capacity * self.growth) + 1024)
         for k, old in self.arrays.items():
-            grown = _zeroed(new, old.shape[1], old.dtype)
+            grown = self._new(k, new, old.shape[1], old.dtype)
             grown[:self.rows] = old[:self.rows]
             self.arrays[k] = grown
             del old

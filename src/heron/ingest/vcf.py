@@ -221,10 +221,14 @@ def read_region(path: str | Path, region: Region | None, *, build: str,
 
 def read_regions(path: str | Path, regions: list[Region] | None, *, build: str,
                  info_float: list[str] = (), info_string: list[str] = (),
-                 samples: list[str] | None = None, engine: str = "fast") -> Shard:
+                 samples: list[str] | None = None, engine: str = "fast",
+                 scratch: Path | None = None) -> Shard:
     """Read several regions of one VCF into one Shard, as read_region reads one: the rows
     of every region, sorted by key. ``regions`` None (or one of them ``*``) reads the whole
-    file; regions must not overlap (a record in two would be read twice)."""
+    file; regions must not overlap (a record in two would be read twice). ``scratch``: a
+    folder (on the output's file system, removed by the caller) where the compiled reader
+    writes the call matrices as .npy files, which :meth:`heron.store.Shard.save` then links
+    into the store instead of writing them again."""
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}, not {engine!r}")
     whole = whole_file(regions)
@@ -248,7 +252,7 @@ def read_regions(path: str | Path, regions: list[Region] | None, *, build: str,
             from heron.ingest.fastparse import Unsupported
 
             try:
-                fast = _read_fast(readings, header, file_samples, samples)
+                fast = _read_fast(readings, header, file_samples, samples, scratch)
             except Unsupported as exc:
                 log.info("%s: read with cyvcf2 (%s)", path, exc)
                 readings = [r.restart() for r in readings]
@@ -363,7 +367,7 @@ def _fast_readable(path: str | Path, region: Region | None) -> bool:
 
 
 def _read_fast(readings: list[_Reading], header: str, file_samples: list[str],
-               samples: list[str] | None) -> "_FastRead":
+               samples: list[str] | None, scratch: Path | None = None) -> "_FastRead":
     """Every record of the readings' regions through the compiled reader, the records it
     leaves (FALLBACK) through cyvcf2. Raises fastparse.Unsupported when the header rules it
     out."""
@@ -375,8 +379,9 @@ def _read_fast(readings: list[_Reading], header: str, file_samples: list[str],
     first = readings[0]
     fields = Fields.from_header(header, names if samples is not None else None,
                                 first.info_float, first.info_string)
+    folder = None if scratch is None else Path(tempfile.mkdtemp(prefix="calls-", dir=scratch))
     read = _FastRead(names, Contigs(header), CallMatrices(
-        len(names), _expected_rows(first.path, [r.region for r in readings])))
+        len(names), _expected_rows(first.path, [r.region for r in readings]), folder=folder))
     offset = 0
     with tempfile.TemporaryDirectory(prefix="heron-vcf-") as tmp:
         texts = _TempRecords(Path(tmp), header, names if samples is not None else None)
@@ -534,7 +539,7 @@ class _FastRead:
                                        variants["alt"])
         record = np.concatenate(record) if record else np.zeros(0, np.int64)
         order = np.lexsort((variants["alt_index"], record, variants["key"]))
-        matrices = calls.taken()
+        matrices = calls.finish()
         moved = np.flatnonzero(order != np.arange(len(order)))
         # rows out of key order are few (trimmed alleles, FALLBACK rows): only they move
         for k, m in [*variants.items(), *matrices.items()]:
@@ -542,7 +547,9 @@ class _FastRead:
         if samples != self.names:
             columns = np.array([self.names.index(s) for s in samples])
             matrices = {k: m[:, columns] for k, m in matrices.items()}
-        return Shard(list(samples), build, variants, matrices, {}, meta)
+        shard = Shard(list(samples), build, variants, matrices, {}, meta)
+        shard.files = {k: (m, calls.files[k]) for k, m in matrices.items() if k in calls.files}
+        return shard
 
 
 class _TempRecords:
