@@ -261,20 +261,22 @@ def _de_novo_bits(config: HeronConfig) -> int:
 
 def _frequency_texts(rows: dict) -> dict[str, np.ndarray]:
     """Per frequency kind, str (n_rows,) '<rule> <= <limit>' of the rows that fail it, ''
-    of the others: made once, every model of a kind cites it."""
+    of the others, and bool (n_rows,) which fail: made once, every model of a kind cites
+    them."""
     out = {}
     for kind in ("dominant", "recessive"):
         rule = rows[f"{kind}_rule"].astype(str)
         limit = rows[f"{kind}_limit"].astype(str)
         out[f"{kind}_text"] = np.where(rule != "", np.char.add(np.char.add(rule, " <= "),
                                                                limit), "")
+        out[f"{kind}_fails"] = rule != ""
     return out
 
 
 def _frequency(c: Checks, rows: dict, r: np.ndarray, model: str) -> None:
     kind = "dominant" if model in DOMINANT_FREQUENCY else "recessive"
-    text = rows[f"{kind}_text"]
-    c.add(f"{model}.frequency", text[r] != "", (text, r), rows[f"{kind}_observed"][r])
+    c.add(f"{model}.frequency", rows[f"{kind}_fails"][r], (rows[f"{kind}_text"], r),
+          rows[f"{kind}_observed"][r])
 
 
 def _segregation(model: str, G: np.ndarray, aff: np.ndarray, unaff: np.ndarray,
