@@ -93,6 +93,18 @@ def test_unchanged_candidates_keep_their_first_dates(two_runs):
     assert cftr.categories == {"clinvar_plp": "2026-10-06"}
 
 
+def test_a_second_run_on_the_same_date_changes_nothing(tmp_path):
+    config = demo_config(tmp_path, REPO / "resources/demo/clinvar.vcf.gz", "2026-10-06")
+    first = load_report(run_local(config) / "report.json")
+    again = load_report(run_local(config) / "report.json")
+    statuses = [c.change.status for rep in again.samples.values() for c in rep.candidates]
+    assert statuses and set(statuses) == {""}  # nothing new or changed, though seen "today"
+    assert again.dropped_since_last_run == []
+    for sample, rep in again.samples.items():
+        for was, now in zip(first.samples[sample].candidates, rep.candidates):
+            assert (now.first_tagged, now.categories) == (was.first_tagged, was.categories)
+
+
 def test_history_keeps_dropped_findings(two_runs):
     tmp, *_ = two_runs
     con = sqlite3.connect(tmp / "results" / "demo" / "history.sqlite")

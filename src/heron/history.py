@@ -124,14 +124,17 @@ def record_run(con: sqlite3.Connection, run: RunInfo, current: pd.DataFrame,
     """
     before = previous_run(con)
     # a dict lookup per finding: pandas .loc per row costs ~1 ms, seconds for a cohort
-    old = findings(con).set_index(["sample", "variant", "gene"]).to_dict("index")
-    old_cats = categories(con)
-    seen = {(r.sample, r.variant, r.gene, r.category): r.first_seen
-            for r in old_cats.itertuples()}
+    query = con.execute("SELECT * FROM findings")
+    names = [d[0] for d in query.description]
+    old = {tuple(r[:3]): dict(zip(names, r)) for r in query.fetchall()}
+    seen = {tuple(r[:4]): r[4] for r in con.execute(
+        "SELECT sample, variant, gene, category, first_seen FROM finding_categories")}
     changes: list[Change] = []
     date = run.date
     rows = []
     cat_rows = []
+    # the dates each current finding is reported with, as written below
+    tagged, last_updated, category_dates = [], [], []
     con.execute("BEGIN IMMEDIATE")
     try:
         cur = con.execute("INSERT INTO runs (date, heron_version, config_digest, resources, "
@@ -148,9 +151,11 @@ def record_run(con: sqlite3.Connection, run: RunInfo, current: pd.DataFrame,
             for cat in item.categories:
                 first_dates[cat] = seen.get((*key, cat), date)
                 cat_rows.append((*key, cat, first_dates[cat]))
+            # new: never recorded before (a second run on the same date adds none)
+            new_cats = [c for c in item.categories if (*key, c) not in seen]
             prev = old.get(key)
             known = prev is not None
-            reasons = _why(item, prev, first_dates, date, before, run)
+            reasons = _why(item, prev, sorted(first_dates), new_cats, before, run)
             if not known:
                 status = "new"
             elif not prev["found_in_current_run"]:
@@ -174,6 +179,9 @@ def record_run(con: sqlite3.Connection, run: RunInfo, current: pd.DataFrame,
                           else (date if item.phenotype_match else None))
             rows.append((*key, first_tagged, updated, 1, run_id, item.models, item.partners,
                          match_date, None))
+            tagged.append(first_tagged)
+            last_updated.append(updated)
+            category_dates.append(first_dates)
         for key, prev in old.items():
             if key in current_keys or not prev["found_in_current_run"]:
                 continue
@@ -184,7 +192,8 @@ def record_run(con: sqlite3.Connection, run: RunInfo, current: pd.DataFrame,
                         (run_id, reason, *key))
         con.executemany("INSERT OR REPLACE INTO findings VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
         con.executemany("INSERT OR IGNORE INTO finding_categories VALUES (?,?,?,?,?)", cat_rows)
-        dated = _with_dates(current, con)
+        dated = current.assign(first_tagged=tagged, evidence_last_updated=last_updated,
+                               category_dates=category_dates)
         if before_commit is not None:
             before_commit(dated, changes)
         con.execute("COMMIT")
@@ -194,13 +203,13 @@ def record_run(con: sqlite3.Connection, run: RunInfo, current: pd.DataFrame,
     return dated, changes
 
 
-def _why(item, prev, first_dates: dict, date: str, before: RunInfo | None,
+def _why(item, prev, cats: list[str], new_cats: list[str], before: RunInfo | None,
          run: RunInfo) -> list[str]:
-    """Reasons a finding is new or changed, citing resource releases where they moved."""
+    """Reasons a finding is new or changed, citing resource releases where they moved;
+    ``cats`` its categories, ``new_cats`` those the history has not seen for it before."""
     reasons = []
-    new_cats = [c for c, d in first_dates.items() if d == date]
     if before is None:
-        return [f"first run; categories {', '.join(sorted(first_dates))}"] if prev is None else []
+        return [f"first run; categories {', '.join(cats)}"] if prev is None else []
     for cat in sorted(new_cats):
         text = f"new category {cat}"
         if cat.startswith("clinvar"):
@@ -237,17 +246,3 @@ def _why(item, prev, first_dates: dict, date: str, before: RunInfo | None,
 
 def _panels_moved(before: RunInfo, run: RunInfo) -> bool:
     return before.resources.get("panelapp") != run.resources.get("panelapp")
-
-
-def _with_dates(current: pd.DataFrame, con: sqlite3.Connection) -> pd.DataFrame:
-    """The current findings with first_tagged, evidence_last_updated and category dates."""
-    f = findings(con)[["sample", "variant", "gene", "first_tagged", "evidence_last_updated"]]
-    out = current.merge(f, on=["sample", "variant", "gene"], how="left")
-    cats = categories(con)
-    by_key = {}
-    for r in cats.itertuples():
-        by_key.setdefault((r.sample, r.variant, r.gene), {})[r.category] = r.first_seen
-    out["category_dates"] = [
-        {c: by_key.get((s, v, g), {}).get(c) for c in cs}
-        for s, v, g, cs in zip(out["sample"], out["variant"], out["gene"], out["categories"])]
-    return out
