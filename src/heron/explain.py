@@ -67,7 +67,7 @@ def explain(config: HeronConfig, sample: str, variant: str, work: Path | None = 
     if ann_dir.exists():
         ann = Shard.load(ann_dir)
         a = ann.variants
-        from heron.report.build import CLINVAR_TEXT
+        from heron.report.candidates import CLINVAR_TEXT
 
         lines.append(f"  ClinVar: {CLINVAR_TEXT.get(int(a['ann.clinvar'][i]), 'other')}, "
                      f"stars {int(a['ann.clinvar_stars'][i])}; gnomAD AF "

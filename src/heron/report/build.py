@@ -26,7 +26,6 @@ from heron.config import HeronConfig
 from heron.errors import InputError
 from heron.ingest.pedigree import AFFECTED, FEMALE, MALE
 from heron.report import html, seqr, tsv
-from heron.report.candidates import CLINVAR_TEXT  # noqa: F401 (heron.explain reads it here)
 from heron.report.candidates import candidate_table, change_table, decode_masks, records, shown
 from heron.report.model import ReportData, RunInfo, SampleReport, Summary
 from heron.store import Shard
