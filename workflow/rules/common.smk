@@ -138,16 +138,21 @@ PLANNED = [] if STORAGE else [shard_name(r) for r in plan_shards(SETTINGS)]
 PLANNED_BATCHES = 0 if STORAGE else plan_batches(SETTINGS)
 
 
+_PLAN_READ = {}
+
+
 def _plan():
-    """The plan checkpoint's output (storage only)."""
+    """The plan checkpoint's output (storage only), fetched once per Snakemake run: every
+    prioritise job and the report ask for it, and a checkpoint's output is final once read."""
     plan = checkpoints.plan.get().output[0]
-    with plan.open() as handle:
-        planned = json.load(handle)
-    # open() fetched a local copy. Left behind, it stops the next run that re-plans with a
-    # ProtectedOutputException (Snakemake 9 remembers the copy exists, deletes it, then finds
-    # it not writable), so it goes now.
-    Path(plan).unlink(missing_ok=True)
-    return planned
+    if str(plan) not in _PLAN_READ:
+        with plan.open() as handle:
+            _PLAN_READ[str(plan)] = json.load(handle)
+        # open() fetched a local copy. Left behind, it stops the next run that re-plans with a
+        # ProtectedOutputException (Snakemake 9 remembers the copy exists, deletes it, then
+        # finds it not writable), so it goes now.
+        Path(plan).unlink(missing_ok=True)
+    return _PLAN_READ[str(plan)]
 
 
 def shards(wildcards=None):
