@@ -27,6 +27,7 @@ def test_fetch_verifies_and_writes(http_server, tmp_path):
     assert out.read_bytes() == BODY
     assert sha256_of(out) == digest
     assert _leftovers(out.parent) == []
+    assert out.stat().st_mode & 0o044 == 0o044  # readable by the group and others
 
 
 def test_500_then_success_is_retried(http_server, tmp_path):

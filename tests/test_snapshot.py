@@ -35,6 +35,7 @@ def test_create_and_verify(tmp_path, files):
     assert raw["urls"] == ["http://x/a"] and len(raw["files"]["clinvar.vcf.gz.tbi"]["sha256"]) == 64
     assert files["clinvar.vcf.gz"].exists()  # copied, not moved
     assert [p.name for p in (root / "clinvar_GRCh38").iterdir()] == ["2024-01-07"]
+    assert snap.stat().st_mode & 0o055 == 0o055  # the lab's other users can read it
 
 
 def test_move_and_existing_release(tmp_path, files):

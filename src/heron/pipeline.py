@@ -18,6 +18,7 @@ import pandas as pd
 
 from heron.config import HeronConfig
 from heron.errors import InputError, ResourceError
+from heron.staging import staging_file
 from heron.store import Shard, StackedCalls, attach_calls, sample_subset
 from heron.tabular import tsv_text
 
@@ -30,12 +31,10 @@ def run_date(config: HeronConfig) -> dt.date:
 
 def write_text_atomic(path: Path, text: str) -> None:
     """Write a file through a temporary sibling and rename, so readers never see half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, tmp = staging_file(path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "w") as handle:
             handle.write(text)
-        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
@@ -21,6 +20,7 @@ from typing import Iterable
 import numpy as np
 
 from heron.errors import InputError
+from heron.staging import staging_file
 
 #: The root of the whole HPO ("All").
 ROOT = "HP:0000001"
@@ -382,8 +382,7 @@ def load_ontology(obo: str | Path, cache: str | Path | None = None) -> Ontology:
     ontology = Ontology.from_obo(obo)
     if cache is not None:
         # through a temporary file: parallel jobs sharing the cache never read half of it
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{cache.stem}-", suffix=".npz", dir=cache.parent)
+        fd, tmp = staging_file(cache.parent, prefix=f".{cache.stem}-", suffix=".npz")
         os.close(fd)
         try:
             ontology.save(tmp)

@@ -11,7 +11,6 @@ import gc
 import json
 import logging
 import os
-import tempfile
 from collections import Counter
 from contextlib import contextmanager
 from itertools import chain
@@ -28,6 +27,7 @@ from heron.ingest.pedigree import AFFECTED, FEMALE, MALE
 from heron.report import html, seqr, tsv
 from heron.report.candidates import candidate_table, change_table, decode_masks, records, shown
 from heron.report.model import ReportData, RunInfo, SampleReport, Summary
+from heron.staging import staging_file
 from heron.store import Shard
 
 log = logging.getLogger(__name__)
@@ -131,11 +131,9 @@ def write_reports(config: HeronConfig, prioritised: Path | list[Path], out: Path
                    ("summary.json", lambda: data.summary.model_dump_json(indent=1)),
                    ("summary.txt", lambda: summary_lines(data)))
         for name, write in writers:
-            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=out)
-            staged[name] = Path(tmp)
+            fd, staged[name] = staging_file(out, prefix=f".{name}.")
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(write())
-            os.chmod(tmp, 0o644)
 
     con = history.connect(db)
     try:

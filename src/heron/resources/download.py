@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 from collections.abc import Callable
@@ -23,6 +22,7 @@ from urllib.parse import unquote, urlparse
 import requests
 
 from heron.errors import ResourceError
+from heron.staging import staging_file
 
 CHUNK_BYTES = 1 << 20
 _RETRY_STATUS = 429  # rate limiting is transient; every other 4xx is final
@@ -120,10 +120,8 @@ def fetch(url: str, dest: str | Path, *, sha256: str | None = None,
     Raises ResourceError naming the URL and what to do; ``dest`` is then left as it was.
     """
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    handle, tmp = staging_file(dest.parent, prefix=f".{dest.name}.", suffix=".part")
     os.close(handle)
-    tmp = Path(tmp_name)
     try:
         local = _local_path(url)
         if local is not None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -21,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from heron.errors import ResourceError
 from heron.resources.download import sha256_of
+from heron.staging import staging_dir
 
 MANIFEST = "manifest.json"
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
@@ -83,7 +83,7 @@ def create_snapshot(root: str | Path, source: str, release: str, files: dict[str
     if final.exists() and not replace:
         raise ResourceError(f"snapshot {final} already exists — remove it or refresh with replace")
     source_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=source_dir, prefix=f".{release}.", suffix=".tmp"))
+    staging = staging_dir(source_dir, prefix=f".{release}.", suffix=".tmp")
     try:
         records = {}
         for name, path in files.items():
