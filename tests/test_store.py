@@ -121,3 +121,32 @@ def test_save_links_the_readers_call_files_and_writes_changed_arrays(tmp_path):
     assert back.calls["ps"].dtype == np.int16 and back.calls["ps"].tolist() == \
         back.calls["dp"].tolist()
     assert back.calls["gt"].tolist() == [[1, 0], [0, 1], [1, 1]]
+
+
+def test_saved_shards_are_readable_by_the_group_and_others(tmp_path):
+    import os
+    import stat
+
+    old = os.umask(0o022)
+    try:
+        out = _shard().save(tmp_path / "s")
+    finally:
+        os.umask(old)
+    # a shared cluster's other users read the store (tempfile alone would make it 0700)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o755
+    assert stat.S_IMODE((out / "calls" / "gt.npy").stat().st_mode) == 0o644
+
+
+def test_mapped_file_reads_like_the_array(tmp_path):
+    from heron.store import MappedFile, StackedCalls
+
+    arr = np.arange(24, dtype=np.int16).reshape(6, 4)
+    np.save(tmp_path / "dp.npy", arr)
+    mapped = MappedFile(tmp_path / "dp.npy")
+    assert (len(mapped), mapped.shape, mapped.dtype) == (6, (6, 4), np.int16)
+    rows, cols = np.array([5, 0, 2]), np.array([1, 3, 0])
+    assert mapped[rows, cols].tolist() == arr[rows, cols].tolist()
+    # as a part of stacked calls restricted to some rows, as prioritise reads a store
+    stacked = StackedCalls([mapped], rows=[np.array([1, 4])])
+    assert stacked[np.array([0, 1]), np.array([2, 2])].tolist() == [6, 18]
+    assert np.asarray(stacked).tolist() == arr[[1, 4]].tolist()

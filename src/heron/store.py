@@ -35,11 +35,12 @@ import dataclasses
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from heron.staging import staging_dir
 
 STORE_VERSION = 1
 TABLES = ("variants", "calls", "transcripts", "rows")
@@ -100,7 +101,7 @@ class Shard:
         """Write the shard to the folder ``path`` atomically (replacing an older one)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+        tmp = staging_dir(path.parent, prefix=f".{path.name}.")
         try:
             for table in TABLES:
                 (tmp / table).mkdir()
@@ -206,7 +207,8 @@ class StackedCalls:
         self.columns = None if columns is None else np.asarray(columns, dtype=np.int64)
         self.offsets = np.cumsum([0] + [len(p) if r is None else len(r)
                                         for p, r in zip(self.parts, self.rows)])
-        self.dtype = np.result_type(*self.parts)  # shards may be saved in different widths
+        # shards may be saved in different widths
+        self.dtype = np.result_type(*(p.dtype for p in self.parts))
         width = self.parts[0].shape[1] if self.columns is None else len(self.columns)
         self.shape = (int(self.offsets[-1]), width)
 
@@ -257,9 +259,36 @@ def attach_calls(classified: Shard, store: Shard, path: str | Path | None = None
                          path=None if path is None else str(path),
                          hint="give each classified shard with the store shard it was "
                               "classified from, or re-run `heron classify`")
-    calls = {name: np.asarray(arr[rows]) if name == "gt" else StackedCalls([arr], rows=[rows])
+    calls = {name: np.asarray(arr[rows]) if name == "gt" else
+             StackedCalls([MappedFile(arr.filename) if isinstance(arr, np.memmap) and
+                           arr.filename else arr], rows=[rows])
              for name, arr in store.calls.items()}
     return dataclasses.replace(classified, calls=calls)
+
+
+class MappedFile:
+    """A 2-D .npy file read by paired integer indices, mapped only while a read lasts.
+
+    The models read a few scattered calls of each field at a time; a mapping kept open would
+    keep every page it touched (and the neighbours the kernel maps with them) in the process's
+    resident set, up to the whole store. The pages stay in the page cache, so mapping again
+    is cheap."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        mapped = np.load(self.path, mmap_mode="r")  # reads the header, touches no data
+        self.shape, self.dtype = mapped.shape, mapped.dtype
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key) -> np.ndarray:
+        mapped = np.load(self.path, mmap_mode="r")
+        # a copy, so that nothing refers to the mapping once it is dropped here
+        return np.array(mapped[key])
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        return np.load(self.path).astype(dtype or self.dtype, copy=False)
 
 
 def sample_subset(shard: Shard, samples: list[str]) -> Shard:
