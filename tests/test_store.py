@@ -94,8 +94,10 @@ def test_save_links_the_readers_call_files_and_writes_changed_arrays(tmp_path):
 
     from heron.ingest.fastparse import CallMatrices
 
-    matrices = CallMatrices(2, 8, folder=tmp_path)
-    matrices.reserve(3)
+    matrices = CallMatrices(2, 1, folder=tmp_path)
+    matrices.reserve(3)  # grows: each matrix moves to a new file, the old one goes
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        f.name for f in matrices.files.values())
     for name, arr in matrices.arrays.items():
         arr[:3] = [[1, 0], [0, 1], [1, 1]] if arr.dtype == np.int8 else \
             [[300, 20], [0, 5], [40, 60]]

@@ -232,7 +232,7 @@ class StackedCalls:
         """Every call of the view as one ``shape`` array (copies; for small shards and tests)."""
         blocks = []
         for arr, row_map in zip(self.parts, self.rows):
-            block = np.asarray(arr if row_map is None else arr[row_map])
+            block = np.asarray(arr[slice(None) if row_map is None else row_map])
             blocks.append(block if self.columns is None else block[:, self.columns])
         out = np.concatenate(blocks).astype(self.dtype, copy=False)
         return out if dtype is None else out.astype(dtype, copy=False)
@@ -286,9 +286,6 @@ class MappedFile:
         mapped = np.load(self.path, mmap_mode="r")
         # a copy, so that nothing refers to the mapping once it is dropped here
         return np.array(mapped[key])
-
-    def __array__(self, dtype=None, copy=None) -> np.ndarray:
-        return np.load(self.path).astype(dtype or self.dtype, copy=False)
 
 
 def sample_subset(shard: Shard, samples: list[str]) -> Shard:

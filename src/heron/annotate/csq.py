@@ -69,17 +69,21 @@ def consequence_bits(terms: pd.Series) -> np.ndarray:
     if len(terms) == 0:
         return np.zeros(0, np.uint32)
     # a callset has a few hundred distinct strings: each is looked up once
-    codes, distinct = pd.factorize(terms.fillna(""), sort=False)
-    exploded = pd.Series(distinct, dtype=object).str.split("&").explode()
+    return _per_distinct(terms.fillna(""), _distinct_bits).astype(np.uint32)
+
+
+def _distinct_bits(terms: pd.Series) -> np.ndarray:
+    """int64 (n,) bitmask of each of ``terms`` (distinct '&'-joined consequence strings)."""
+    exploded = terms.str.split("&").explode()
     norm = (exploded.str.lstrip("*").str.strip().str.lower()
             .str.replace(r"_variant$", "", regex=True))
     norm = norm.map(lambda t: _SYNONYMS.get(t, t))
     table = {name: int(bit) for name, bit in BIT.items()}
     bits = norm.map(table)
     bits = bits.where(bits.notna(), np.where(norm.eq(""), 0, int(BIT["other"])))
-    out = np.zeros(len(distinct), np.int64)
+    out = np.zeros(len(terms), np.int64)
     np.bitwise_or.at(out, exploded.index.to_numpy(np.int64), bits.to_numpy(np.int64))
-    return out.astype(np.uint32)[codes]
+    return out
 
 
 def _per_distinct(values: pd.Series, convert) -> np.ndarray:

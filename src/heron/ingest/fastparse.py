@@ -27,6 +27,7 @@ of a tabix-indexed file is read from the index's virtual offsets, not line by li
 from __future__ import annotations
 
 import io
+import itertools
 import mmap
 import re
 import struct
@@ -921,6 +922,7 @@ class CallMatrices:
                  folder: Path | None = None):
         self.rows, self.growth, self.folder = 0, growth, folder
         self.files: dict[str, Path] = {}
+        self._made = itertools.count()  # every file a new name: an old one may still be mapped
         self.arrays = {k: self._new(k, max(capacity, 1), n_samples, t)
                        for k, t in READ_DTYPES.items()}
 
@@ -930,7 +932,7 @@ class CallMatrices:
         if self.folder is None:
             return _zeroed(rows, columns, dtype)
         old = self.files.get(name)
-        path = self.folder / f"{name}.{0 if old is None else int(old.suffixes[0][1:]) + 1}.npy"
+        path = self.folder / f"{name}.{next(self._made)}.npy"
         self.files[name] = path
         if old is not None:
             old.unlink()  # mapped data stays readable until the copy below is done
