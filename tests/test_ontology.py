@@ -121,6 +121,57 @@ def test_load_ontology_uses_a_fresh_cache_and_reparses_a_stale_one(tmp_path):
     assert load_ontology(obo, cache).n_terms == 17
 
 
+def test_annotations_saved_and_loaded_are_the_same(tmp_path, onto, genes):
+    path = tmp_path / "g2p.npz"
+    genes.save(path)
+    again = Annotations.load(path, onto)
+    assert list(again.entity_ids) == list(genes.entity_ids) and again.entity_ids.dtype == object
+    assert list(again.names) == list(genes.names)
+    assert again.dropped_terms == genes.dropped_terms and again.n_entities == genes.n_entities
+    for name in ("direct_indptr", "direct_indices", "prop_indptr", "prop_indices",
+                 "term_indptr", "term_indices", "term_count", "ic"):
+        assert np.array_equal(getattr(again, name), getattr(genes, name)), name
+    assert np.array_equal(again.lookup(list(genes.names)), genes.lookup(list(genes.names)))
+
+
+def test_annotations_of_another_ontology_are_refused(tmp_path, genes):
+    path = tmp_path / "g2p.npz"
+    genes.save(path)
+    other = Ontology._from_text("[Term]\nid: HP:0000001\nname: All\n", "x")
+    with pytest.raises(InputError, match="another ontology"):
+        Annotations.load(path, other)
+
+
+def test_phenotype_scorer_reuses_its_annotation_cache_until_the_file_changes(tmp_path):
+    from heron.config import HeronConfig
+    from heron.pipeline import load_phenotype_scorer
+
+    hpo = tmp_path / "hpo"
+    hpo.mkdir()
+    for name in ("hp.obo", "genes_to_phenotype.txt", "phenotype.hpoa"):
+        source = {"hp.obo": "tiny.obo", "genes_to_phenotype.txt": "tiny_genes_to_phenotype.txt",
+                  "phenotype.hpoa": "tiny_phenotype.hpoa"}[name]
+        (hpo / name).write_bytes((DATA / source).read_bytes())
+    config = HeronConfig.model_validate({"work_dir": str(tmp_path / "work"),
+                                         "phenotype": {"hpo_dir": str(hpo)}})
+    first, _ = load_phenotype_scorer(config)
+    cached = list((tmp_path / "work" / ".cache").glob("genes_to_phenotype-*.npz"))
+    assert len(cached) == 1
+    # a cache newer than the file is what the next job reads
+    stamp = cached[0].stat().st_mtime
+    again, _ = load_phenotype_scorer(config)
+    assert list(again.annotations.entity_ids) == list(first.annotations.entity_ids)
+    assert cached[0].stat().st_mtime == stamp
+    # a file changed after the cache was written is read again: one gene fewer
+    g2p = hpo / "genes_to_phenotype.txt"
+    g2p.write_text("".join(line for line in g2p.read_text().splitlines(keepends=True)
+                           if "\tGENEF\t" not in line))
+    os.utime(g2p, (stamp + 10, stamp + 10))
+    changed, _ = load_phenotype_scorer(config)
+    assert "GENEF" in set(first.annotations.names)
+    assert set(changed.annotations.names) == set(first.annotations.names) - {"GENEF"}
+
+
 def test_is_a_cycle_is_an_input_error():
     with pytest.raises(InputError, match="cycle"):
         Ontology.from_obo(DATA / "is_a_cycle.obo")

@@ -98,19 +98,24 @@ class Checks:
     def reasons(self, index: np.ndarray | None = None
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The first failure of each item in ``index`` (default: all): (rule name, limit as
-        text, observed value) as three (len(index),) arrays: str, str ("" where the item
-        passed) and float32 (NaN)."""
+        text, observed value) as three (len(index),) arrays: object (str; "" where the item
+        passed), object (str) and float32 (NaN)."""
         index = np.arange(self.n) if index is None else np.asarray(index, dtype=np.int64)
         first = self.first_failure()[index]
-        rules = np.array([c.name for c in self.items] + [""])[first]
-        limits = np.full(len(index), "", dtype=object)
+        rules = np.array([c.name for c in self.items] + [""], dtype=object)[first]
+        # every check's limit labels in one table: the items' limits are references to its
+        # strings, not a string made per item
+        tables = [c.labels.astype(object) for c in self.items] + [np.array([""], dtype=object)]
+        start = np.cumsum([0] + [len(t) for t in tables])
+        code = np.full(len(index), start[-1] - 1, np.int64)
         observed = np.full(len(index), np.nan, np.float32)
         for i, check in enumerate(self.items):
             mine = np.flatnonzero(first == i)
             if len(mine):
-                limits[mine] = check.threshold(index[mine])
-                observed[mine] = check.observed[index[mine]]
-        return rules, limits.astype(str), observed
+                at = index[mine]
+                code[mine] = start[i] + (0 if check.codes is None else check.codes[at])
+                observed[mine] = check.observed[at]
+        return rules, np.concatenate(tables)[code], observed
 
     def trail(self, item: int) -> list[dict]:
         """Every check of one item, passed or failed, in order (for ``heron explain``)."""

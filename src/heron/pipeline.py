@@ -18,7 +18,7 @@ import pandas as pd
 
 from heron.config import HeronConfig
 from heron.errors import InputError, ResourceError
-from heron.staging import staging_file
+from heron.staging import staging_file, through_cache
 from heron.store import Shard, StackedCalls, attach_calls, sample_subset
 from heron.tabular import tsv_text
 
@@ -466,7 +466,13 @@ def load_phenotype_scorer(config: HeronConfig):
     from heron.phenotype.similarity import PhenotypeScorer
 
     ontology, files = load_hpo(config)
-    annotations = Annotations.from_genes_to_phenotype(files.genes_to_phenotype, ontology)
+    # cached beside the ontology's: propagating ~300k annotations to their ancestors takes
+    # most of a second, in every prioritise job
+    cache = Path(config.work_dir) / ".cache" / f"genes_to_phenotype-{files.release}.npz"
+    annotations = through_cache(
+        Path(files.genes_to_phenotype), cache,
+        lambda: Annotations.from_genes_to_phenotype(files.genes_to_phenotype, ontology),
+        Annotations.save, lambda path: Annotations.load(path, ontology))
     scorer = PhenotypeScorer(annotations, direction=config.phenotype.similarity_direction,
                              excluded_weight=config.phenotype.excluded_weight)
     return scorer, files.release

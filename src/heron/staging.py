@@ -1,4 +1,5 @@
-"""Temporary siblings of outputs, renamed into place when complete.
+"""Temporary siblings of outputs, renamed into place when complete, and caches written
+through them.
 
 ``tempfile`` makes them private to their creator (folders 0700, files 0600), which would
 carry over to the store, the snapshots and the downloads once renamed: on a shared cluster a
@@ -10,7 +11,11 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 def _umask() -> int:
@@ -35,3 +40,23 @@ def staging_file(parent: Path, prefix: str, suffix: str = "") -> tuple[int, Path
     fd, name = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=parent)
     os.chmod(name, 0o644 & ~_umask())
     return fd, Path(name)
+
+
+def through_cache(source: Path, cache: Path | None, build: Callable[[], T],
+                  save: Callable[[T, Path], None], load: Callable[[Path], T]) -> T:
+    """What ``build`` makes from ``source``, reloaded with ``load`` from ``cache`` while the
+    cache is at least as new as the source; otherwise built and, with a cache path, saved
+    there by ``save`` through a staging file, so that parallel jobs sharing the cache never
+    read half of it. ``cache`` None: always built."""
+    if cache is not None and cache.exists() and cache.stat().st_mtime >= source.stat().st_mtime:
+        return load(cache)
+    made = build()
+    if cache is not None:
+        fd, tmp = staging_file(cache.parent, prefix=f".{cache.stem}-", suffix=cache.suffix)
+        os.close(fd)
+        try:
+            save(made, tmp)
+            os.replace(tmp, cache)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return made

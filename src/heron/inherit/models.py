@@ -32,7 +32,7 @@ from heron.config import HeronConfig
 from heron.genome import CHROM_M
 from heron.ingest.pedigree import AFFECTED, FEMALE, MALE, UNAFFECTED, PedigreeArrays
 from heron.ingest.sv import SVTYPE
-from heron.inherit.denovo import allele_balance, de_novo_checks, depth
+from heron.inherit.denovo import CHILD, TrioReads, allele_balance, de_novo_checks, depth
 from heron.inherit.family import family_genotypes, relatives
 from heron.store import Shard
 
@@ -146,9 +146,10 @@ def evaluate(shard: Shard, ped: PedigreeArrays, genes: GeneSet, config: HeronCon
         else np.zeros(n, bool)
     common.add("patient_gene_set", ~in_set, "gene on the patient's panels")
     qc = config.call_qc
-    d = depth(calls, var, s)
+    reads = TrioReads.read(calls, var, s, ped.father[s], ped.mother[s])
+    d = depth(reads)
     common.add("call.depth", (d >= 0) & (d < qc.min_depth) & ~plp_starred, qc.min_depth, d)
-    alt_reads = calls["ad_alt"][var, s]
+    alt_reads = reads.ad_alt[CHILD]
     common.add("call.alt_reads", (alt_reads >= 0) & (alt_reads < qc.min_alt_reads),
                qc.min_alt_reads, alt_reads)
 
@@ -156,7 +157,7 @@ def evaluate(shard: Shard, ped: PedigreeArrays, genes: GeneSet, config: HeronCon
     eligible = ((rows["consequence"][r] & np.uint32(_de_novo_bits(config))) != 0) \
         | rows["snrna"][r] | (rows["categories"][r] & (CAT["clinvar_plp"] | CAT["clinvar_0star"]
                                                        | CAT["clinvar_recent_gene"]) != 0)
-    dn = de_novo_checks(calls, var, s, ped.father[s], ped.mother[s], chrom, on_x, sex,
+    dn = de_novo_checks(gt, reads, var, s, ped.father[s], ped.mother[s], chrom, on_x, sex,
                         eligible, config.de_novo)
     cats = rows["categories"][r] | np.where(dn.passed(), CAT["de_novo"], 0).astype(np.uint16)
 
@@ -185,7 +186,7 @@ def evaluate(shard: Shard, ped: PedigreeArrays, genes: GeneSet, config: HeronCon
         & config.phenotype.alphamissense_alone
     female = sex == FEMALE
     male_or_unknown = ~female
-    ab = allele_balance(calls, var, s)
+    ab = allele_balance(reads)
 
     checks: dict[str, Checks] = {}
     for model in MODELS:
@@ -536,16 +537,21 @@ def _audit(checks, r, var, s, gene, candidates) -> pd.DataFrame:
         return pd.DataFrame({"call": [], "row": [], "variant": [], "sample": [], "gene": [],
                              "model": [], "rule": [], "threshold": [], "observed": []})
     best = np.argmax(progress[:, todo], axis=0)
-    rule = np.empty(len(todo), dtype=object)
-    threshold = np.empty(len(todo), dtype=object)
-    observed = np.full(len(todo), np.nan, np.float32)
+    picked, parts = [], []
     for k, model in enumerate(names):
-        pick = best == k
-        if pick.any():
-            rule[pick], threshold[pick], observed[pick] = checks[model].reasons(todo[pick])
-    model = np.array(names)[best]
-    # a failure in the checks every model shares belongs to no model in particular
-    shared = ~np.char.startswith(rule.astype(str), np.char.add(model, "."))
+        pick = np.flatnonzero(best == k)
+        if len(pick):
+            picked.append(pick)
+            parts.append(checks[model].reasons(todo[pick]))
+    # each model's reasons in the order of ``todo``
+    order = np.argsort(np.concatenate(picked), kind="stable")
+    rule, threshold, observed = (np.concatenate(column)[order] for column in zip(*parts))
+    model = np.array(names, dtype=object)[best]
+    # a failure in the checks every model shares belongs to no model in particular: a rule
+    # is the model's own when named "<model>.<check>"
+    codes, distinct = pd.factorize(rule)
+    owner = np.array([name.split(".")[0] for name in distinct], dtype=object)
+    shared = owner[codes] != model
     model = np.where(shared, "all", model)
     return pd.DataFrame({"call": todo, "row": r[todo], "variant": var[todo], "sample": s[todo],
                          "gene": gene[todo], "model": model, "rule": rule,

@@ -29,6 +29,11 @@ GENES_TO_PHENOTYPE_COLUMNS = ("ncbi_gene_id", "gene_symbol", "hpo_id", "frequenc
 HPOA_COLUMNS = ("database_id", "disease_name", "qualifier", "hpo_id", "frequency", "aspect")
 
 
+# the arrays :class:`Annotations` computes from the annotation pairs (see its attributes)
+_MATRICES = ("direct_indptr", "direct_indices", "prop_indptr", "prop_indices", "term_indptr",
+             "term_indices", "term_count", "ic")
+
+
 class Annotations:
     """Entities (genes or diseases) × terms, direct and propagated to ancestors.
 
@@ -65,6 +70,33 @@ class Annotations:
         with np.errstate(divide="ignore"):
             ic = -np.log(self.term_count / max(n_entities, 1))
         self.ic = np.where(self.term_count > 0, ic, 0.0) + 0.0
+
+    # -- persistence ----------------------------------------------------------------------------
+
+    def save(self, path: str | Path) -> None:
+        """Write the entities and every matrix to one ``.npz`` file for fast reloading."""
+        with open(path, "wb") as handle:
+            np.savez(handle, entity_ids=self.entity_ids.astype(str), names=self.names.astype(str),
+                     dropped_ids=np.array(list(self.dropped_terms), dtype=str),
+                     dropped_rows=np.array(list(self.dropped_terms.values()), dtype=np.int64),
+                     **{name: getattr(self, name) for name in _MATRICES})
+
+    @classmethod
+    def load(cls, path: str | Path, ontology: Ontology) -> Annotations:
+        """Read a file written by :meth:`save` from annotations over ``ontology``."""
+        with np.load(path, allow_pickle=False) as data:
+            if len(data["term_indptr"]) != ontology.n_terms + 1:
+                raise InputError("the cached HPO annotations were made with another ontology",
+                                 path=str(path), hint="delete the file; it is made again")
+            out = cls.__new__(cls)
+            out.ontology = ontology
+            out.entity_ids = data["entity_ids"].astype(object)
+            out.names = data["names"].astype(object)
+            out.dropped_terms = {str(k): int(v) for k, v in zip(data["dropped_ids"],
+                                                                data["dropped_rows"])}
+            for name in _MATRICES:
+                setattr(out, name, data[name])
+        return out
 
     @property
     def n_entities(self) -> int:

@@ -11,7 +11,6 @@ is int32 of term indices, sorted ascending within each row.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ from typing import Iterable
 import numpy as np
 
 from heron.errors import InputError
-from heron.staging import staging_file
+from heron.staging import through_cache
 
 #: The root of the whole HPO ("All").
 ROOT = "HP:0000001"
@@ -375,18 +374,5 @@ def load_ontology(obo: str | Path, cache: str | Path | None = None) -> Ontology:
     """Parse ``obo``, or reload ``cache`` (an ``.npz`` from :meth:`Ontology.save`) when it is
     newer than ``obo``; writes the cache after parsing when a cache path is given."""
     obo = Path(obo)
-    if cache is not None:
-        cache = Path(cache)
-        if cache.exists() and cache.stat().st_mtime >= obo.stat().st_mtime:
-            return Ontology.load(cache)
-    ontology = Ontology.from_obo(obo)
-    if cache is not None:
-        # through a temporary file: parallel jobs sharing the cache never read half of it
-        fd, tmp = staging_file(cache.parent, prefix=f".{cache.stem}-", suffix=".npz")
-        os.close(fd)
-        try:
-            ontology.save(tmp)
-            os.replace(tmp, cache)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
-    return ontology
+    return through_cache(obo, None if cache is None else Path(cache),
+                         lambda: Ontology.from_obo(obo), Ontology.save, Ontology.load)

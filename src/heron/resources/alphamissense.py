@@ -16,10 +16,10 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import requests
 
 from heron.errors import InputError, ResourceError
 from heron.genome import chrom_code
@@ -28,6 +28,9 @@ from heron.resources.arrays import load_arrays, load_meta, save_arrays
 from heron.resources.download import fetch
 from heron.resources.textfiles import tab_header
 from heron.resources.snapshot import create_snapshot
+
+if TYPE_CHECKING:
+    import requests  # only in signatures: downloads import it when they run
 
 #: am_class values, coded by position (-1: unknown).
 AM_CLASSES = ("likely_benign", "ambiguous", "likely_pathogenic")

@@ -25,10 +25,10 @@ from dataclasses import dataclass, fields
 from datetime import date
 from enum import IntEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import requests
 
 from heron.errors import InputError, ResourceError
 from heron.genome import build_from_contigs, chrom_code
@@ -37,6 +37,9 @@ from heron.resources.arrays import load_arrays, load_meta, save_arrays
 from heron.resources.download import fetch
 from heron.resources.snapshot import create_snapshot, verify_snapshot
 from heron.resources.textfiles import open_text, tab_header
+
+if TYPE_CHECKING:
+    import requests  # only in signatures: downloads import it when they run
 
 
 class ClinSig(IntEnum):

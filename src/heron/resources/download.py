@@ -16,13 +16,16 @@ import shutil
 import time
 from pathlib import Path
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import unquote, urlparse
-
-import requests
 
 from heron.errors import ResourceError
 from heron.staging import staging_file
+
+if TYPE_CHECKING:
+    # imported where a request is made: every stage imports this module (for its
+    # checksums and through the resource readers) and most never download anything
+    import requests
 
 CHUNK_BYTES = 1 << 20
 _RETRY_STATUS = 429  # rate limiting is transient; every other 4xx is final
@@ -80,6 +83,8 @@ def _check_status(url: str, response: requests.Response) -> None:
 
 
 def _request(session: requests.Session, url: str, timeout: float, **kwargs) -> requests.Response:
+    import requests
+
     try:
         response = session.get(url, timeout=timeout, **kwargs)
     except (requests.ConnectionError, requests.Timeout) as exc:
@@ -127,6 +132,8 @@ def fetch(url: str, dest: str | Path, *, sha256: str | None = None,
         if local is not None:
             _copy_local(url, local, tmp, sha256, expected_size)
         else:
+            import requests
+
             own = session is None
             sess = session or requests.Session()
             try:
@@ -152,6 +159,8 @@ def _copy_local(url: str, local: Path, tmp: Path, sha256: str | None,
 
 def _stream(session: requests.Session, url: str, tmp: Path, sha256: str | None,
             expected_size: int | None, timeout: float) -> None:
+    import requests
+
     response = _request(session, url, timeout, stream=True)
     with response:
         announced = response.headers.get("Content-Length")
@@ -181,6 +190,8 @@ def get_json(url: str, *, params: dict[str, Any] | None = None, timeout: float =
     A body that is not valid JSON is treated as transient (proxies and overloaded servers
     answer 200 with an HTML error page). Raises ResourceError naming the URL.
     """
+    import requests
+
     own = session is None
     sess = session or requests.Session()
 

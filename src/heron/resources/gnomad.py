@@ -25,10 +25,10 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import requests
 
 from heron.errors import InputError, ResourceError
 from heron.genome import CHROM_X, CHROM_Y, PAR_X, build_from_contigs, chrom_code, in_par
@@ -36,6 +36,9 @@ from heron.keys import ALLELE_BITS, POS_BITS, variant_keys
 from heron.resources.arrays import load_arrays, load_meta, save_arrays
 from heron.resources.download import fetch
 from heron.resources.snapshot import create_snapshot
+
+if TYPE_CHECKING:
+    import requests  # only in signatures: downloads import it when they run
 
 #: Roles of the INFO fields read, and the field names of each release. ``hemi`` is the count
 #: of XY individuals homozygous for the ALT, which is the hemizygote count in haploid regions.

@@ -17,15 +17,17 @@ import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
-import requests
 from pydantic import BaseModel, ValidationError
 
 from heron.errors import InputError, ResourceError
 from heron.resources.download import get_json
 from heron.resources.snapshot import create_snapshot
+
+if TYPE_CHECKING:
+    import requests  # only in signatures: downloads import it when they run
 
 log = logging.getLogger(__name__)
 
