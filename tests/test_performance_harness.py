@@ -44,6 +44,29 @@ def test_every_figure_is_timed_with_its_memory(result):
     assert (out / "cohort" / "results" / "report.json").exists()
 
 
+def test_one_core_wall_time_is_the_sum_of_jobs(result):
+    _, res = result
+    for name in HERON_STAGES:
+        assert res["wall_seconds"][name] == pytest.approx(res["seconds"][name], abs=0.01)
+    assert "heron_ingest_wall_over_bcftools_view" in res["ratios"]
+
+
+def test_shards_run_side_by_side_on_two_cores(tmp_path):
+    assert main(["--samples", "10", "--variants", "2500", "--out", str(tmp_path),
+                 "--cores", "2", "--shard-variants", "1000",
+                 "--genes", str(tmp_path / "no-panels")]) == 0
+    res = json.loads((tmp_path / "result.json").read_text())
+    shards = res["notes"]["shards"]
+    assert shards >= 2 and res["notes"]["cores"] == 2 and res["cohort"]["shard_variants"] == 1000
+    for name in ("heron_ingest", "heron_annotate", "heron_classify"):
+        assert res["jobs"][name] == shards
+        # jobs overlapped: the stage took less than its jobs one after another
+        assert 0 < res["wall_seconds"][name] < res["seconds"][name]
+    assert res["jobs"]["reanalysis"] == 4 + 2 * shards
+    assert (tmp_path / "cohort" / "heron.shard-1000.yaml").exists()
+    assert json.loads((tmp_path / "cohort" / "results" / "report.json").read_text())
+
+
 def test_generated_vcf_is_consistent(result):
     out, res = result
     vcf = out / "cohort" / "cohort.vcf.gz"

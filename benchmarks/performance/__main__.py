@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import yaml
+
 from .generate import generate
 from .genes import gene_table
 from .harness import Run, result_json, result_markdown, time_heron, time_readers
@@ -31,6 +33,15 @@ def _cohort(args) -> tuple[Path, Path, float]:
     return made.vcf, made.config, round(time.perf_counter() - start, 2)
 
 
+def _with_shard_variants(config: Path, shard_variants: int) -> Path:
+    """A copy of the cohort's config beside it with another ``ingest.shard_variants``."""
+    settings = yaml.safe_load(config.read_text())
+    settings.setdefault("ingest", {})["shard_variants"] = shard_variants
+    out = config.with_name(f"heron.shard-{shard_variants}.yaml")
+    out.write_text(yaml.safe_dump(settings, sort_keys=False))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.performance",
                                      description=__doc__.split("\n\n")[1])
@@ -44,21 +55,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sharding", choices=("plan", "whole"), default="plan",
                         help="plan: ingest/annotate/classify one job per `heron plan` region, "
                              "as the workflow does; whole: one job over the whole file")
+    parser.add_argument("--cores", type=int, default=1,
+                        help="run up to this many jobs of a stage at once (ingest, annotate and "
+                             "classify per shard), as `snakemake --cores N` does; each figure "
+                             "then has a wall time besides its sum over jobs")
+    parser.add_argument("--shard-variants", type=int, default=None,
+                        help="ingest.shard_variants for this run (default: the config's), "
+                             "to cut the cohort into more shards")
     parser.add_argument("--reuse", action="store_true",
                         help="keep an existing cohort of the same size instead of regenerating")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     vcf, config, gen_seconds = _cohort(args)
+    if args.shard_variants is not None:
+        config = _with_shard_variants(config, args.shard_variants)
     run = Run()
     failed = False
     try:
         time_readers(run, vcf, args.out)
-        time_heron(run, config.parent, config, args.sharding)
+        time_heron(run, config.parent, config, args.sharding, args.cores)
     except RuntimeError as exc:  # keep the figures measured so far
         run.notes["error"] = str(exc)
         failed = True
     cohort = {"samples": args.samples, "variants": args.variants, "seed": args.seed,
               "vcf_mb": round(vcf.stat().st_size / 1e6, 1), "sharding": args.sharding,
+              "shard_variants": args.shard_variants,
               "generate_seconds": gen_seconds}
     result = result_json(run, cohort)
     (args.out / "result.json").write_text(json.dumps(result, indent=1) + "\n")
