@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = False
     try:
         time_readers(run, vcf, args.out)
-        time_heron(run, config.parent, config, args.sharding, args.cores)
+        time_heron(run, vcf, config, args.sharding, args.cores)
     except RuntimeError as exc:  # keep the figures measured so far
         run.notes["error"] = str(exc)
         failed = True
