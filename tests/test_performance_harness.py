@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+import sqlite3
 
 import numpy as np
 import pytest
@@ -33,15 +34,20 @@ def test_every_figure_is_timed_with_its_memory(result):
     for name in figures:
         assert res["seconds"][name] > 0, name
         assert res["peak_rss_mb"][name] > 0, name
-    assert res["jobs"]["reanalysis"] == 6
+    assert res["jobs"]["reanalysis"] == res["jobs"]["first_analysis"] == 6
     reanalysis = sum(res["seconds"][k] for k in HERON_STAGES[1:])
     assert res["seconds"]["reanalysis"] == pytest.approx(reanalysis, abs=0.01)
+    assert res["seconds"]["first_analysis"] > 0
     for key in ("heron_ingest_over_bcftools_view", "reanalysis_over_bcftools_view"):
         assert key in res
         if "bcftools_view" not in res["skipped"]:
             assert res[key] > 0
     assert (out / "result.md").read_text().startswith("# heron performance: 10 samples")
     assert (out / "cohort" / "results" / "report.json").exists()
+    # the reanalysis ran after a first analysis: both are in the history
+    history = next((out / "cohort" / "results").rglob("history.sqlite"))
+    with sqlite3.connect(history) as con:
+        assert con.execute("SELECT COUNT(*) FROM runs").fetchone()[0] == 2
 
 
 def test_one_core_wall_time_is_the_sum_of_jobs(result):
@@ -62,7 +68,7 @@ def test_shards_run_side_by_side_on_two_cores(tmp_path):
         assert res["jobs"][name] == shards
         # jobs overlapped: the stage took less than its jobs one after another
         assert 0 < res["wall_seconds"][name] < res["seconds"][name]
-    assert res["jobs"]["reanalysis"] == 4 + 2 * shards
+    assert res["jobs"]["reanalysis"] == res["jobs"]["first_analysis"] == 4 + 2 * shards
     assert (tmp_path / "cohort" / "heron.shard-1000.yaml").exists()
     assert json.loads((tmp_path / "cohort" / "results" / "report.json").read_text())
 

@@ -7,8 +7,9 @@ then ``ingest`` per region (``sharding="plan"``; or once over the whole file wit
 ``sharding="whole"``), ``knowledge``, ``annotate`` per shard, ``genes``, ``classify`` per
 shard, ``prioritise``, ``report``. A stage's time is the sum over its jobs (one core), its RSS
 the largest job's; its wall time is how long the stage took with up to ``cores`` of its jobs
-running at once, as Snakemake runs a stage's independent jobs. The reanalysis is everything
-after ingest.
+running at once, as Snakemake runs a stage's independent jobs. ``first_analysis`` is
+everything after ingest, right after it; ``reanalysis`` (and each stage's figure) the same
+stages run again over the same store, as next month's run.
 """
 
 from __future__ import annotations
@@ -172,39 +173,57 @@ def time_heron(run: Run, vcf: Path, config: Path, sharding: str, cores: int = 1)
                        "--region", "*", "--out", str(work / "head")], cohort)  # compiles
     run.notes["shards"] = len(regions)
     run.notes["cores"] = cores
-    shards = [f"s{i:03d}" for i in range(len(regions))]
-    store, annotation, classified = (
-        {shard: str(work / stage / shard) for shard in shards}
-        for stage in ("store", "annotation", "classified"))
+    store = {f"s{i:03d}": str(work / "store" / f"s{i:03d}") for i in range(len(regions))}
     _timed_jobs(run, "heron_ingest", [heron + ["ingest", *cfg, "--region", region, "--out",
-                                               store[shard]]
-                                      for region, shard in zip(regions, shards)], cohort, cores)
-    knowledge = str(work / "knowledge")
+                                               path]
+                                      for region, path in zip(regions, store.values())],
+                cohort, cores)
+    # the analysis right after ingest, then next month's over the same store: the work
+    # folder's caches (the HPO arrays) and the history are there, every other output is made
+    # again, as the workflow does when the knowledge changes
+    first = Run()
+    _analyse(first, heron, cfg, work, store, cohort, cores)
+    run.steps["first_analysis"] = _total(first.steps, REANALYSIS)
+    for name in ("knowledge", "annotation", "classified", "prioritised", "genes.json"):
+        path = work / name
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    _analyse(run, heron, cfg, work, store, cohort, cores)
+    run.steps["reanalysis"] = _total(run.steps, REANALYSIS)
+
+
+def _analyse(run: Run, heron: list[str], cfg: list[str], work: Path, store: dict[str, str],
+             cohort: Path, cores: int) -> None:
+    """The stages after ingest over the ``store`` shards (``heron``: the CLI; ``cfg``: its
+    --config)."""
+    annotation, classified = ({shard: str(work / stage / shard) for shard in store}
+                              for stage in ("annotation", "classified"))
+    knowledge, genes, prioritised = (str(work / name) for name in
+                                     ("knowledge", "genes.json", "prioritised"))
     _timed(run, "heron_knowledge", heron + ["knowledge", *cfg, "--out", knowledge], cohort)
-    _timed_jobs(run, "heron_annotate", [heron + ["annotate", *cfg, "--store", store[shard],
-                                                 "--knowledge", knowledge, "--out",
-                                                 annotation[shard]]
-                                        for shard in shards], cohort, cores)
-    genes = str(work / "genes.json")
+    _timed_jobs(run, "heron_annotate", [
+        heron + ["annotate", *cfg, "--store", path, "--knowledge", knowledge,
+                 "--out", annotation[shard]] for shard, path in store.items()], cohort, cores)
     _timed(run, "heron_genes", heron + ["genes", *cfg, "--out", genes], cohort)
-    _timed_jobs(run, "heron_classify", [heron + [
-        "classify", *cfg, "--store", store[shard], "--annotation", annotation[shard],
-        "--genes", genes, "--knowledge", knowledge, "--out", classified[shard]]
-        for shard in shards], cohort, cores)
+    _timed_jobs(run, "heron_classify", [
+        heron + ["classify", *cfg, "--store", path, "--annotation", annotation[shard],
+                 "--genes", genes, "--knowledge", knowledge, "--out", classified[shard]]
+        for shard, path in store.items()], cohort, cores)
     _timed(run, "heron_prioritise", heron + [
         "prioritise", *cfg, "--classified", *classified.values(), "--store", *store.values(),
-        "--genes", genes, "--out", str(work / "prioritised")], cohort)
-    _timed(run, "heron_report", heron + ["report", *cfg, "--prioritised",
-                                         str(work / "prioritised"), "--out",
-                                         str(cohort / "results")], cohort)
+        "--genes", genes, "--out", prioritised], cohort)
+    _timed(run, "heron_report", heron + ["report", *cfg, "--prioritised", prioritised,
+                                         "--out", str(cohort / "results")], cohort)
+
+
+def _total(steps: dict[str, Step], names: tuple[str, ...]) -> Step:
+    """The stages ``names`` as one figure: seconds and wall summed, the largest RSS."""
     total = Step()
-    for name in REANALYSIS:
-        step = run.steps[name]
-        total.seconds += step.seconds
-        total.wall += step.wall
-        total.peak_rss_mb = max(total.peak_rss_mb, step.peak_rss_mb)
-        total.jobs += step.jobs
-    run.steps["reanalysis"] = total
+    for name in names:
+        total.seconds += steps[name].seconds
+        total.wall += steps[name].wall
+        total.peak_rss_mb = max(total.peak_rss_mb, steps[name].peak_rss_mb)
+        total.jobs += steps[name].jobs
+    return total
 
 
 def ratios(steps: dict[str, Step]) -> dict[str, float | None]:
