@@ -197,3 +197,26 @@ def test_de_novo_depth_is_dp_first():
     # DP 30 makes the father usable; his AD (3 informative reads) must not replace it
     case = de_novo_case(dad="0/0:3,0:30:99")
     assert case.passes() == {("kid", LABEL, "AD")}
+
+
+def test_trio_reads_gather_each_call_and_its_parents_from_the_store():
+    import numpy as np
+
+    from heron.inherit.denovo import CHILD, FATHER, MOTHER, TrioReads, allele_balance, depth
+    from heron.store import StackedCalls
+
+    # 3 variants x 4 samples; each value encodes (variant, sample) so a misplaced read shows
+    code = np.arange(12, dtype=np.int16).reshape(3, 4)
+    calls = {"ad_ref": StackedCalls([code * 10]), "ad_alt": StackedCalls([code * 10 + 1]),
+             "dp": StackedCalls([np.full((3, 4), -1, np.int16)]),
+             "gq": StackedCalls([code + 100])}
+    variant, child = np.array([0, 2]), np.array([3, 1])
+    father, mother = np.array([1, -1]), np.array([2, 0])
+    reads = TrioReads.read(calls, variant, child, father, mother)
+    assert reads.ad_ref.shape == (3, 2)
+    assert reads.ad_ref[CHILD].tolist() == [30, 90]
+    assert reads.ad_ref[FATHER, 0] == 10 and reads.ad_ref[MOTHER].tolist() == [20, 80]
+    assert reads.gq[CHILD].tolist() == [103, 109]
+    # the call QC depth is the sum of AD; the balance alt / (ref + alt)
+    assert depth(reads).tolist() == [61, 181]
+    assert allele_balance(reads, MOTHER)[0] == np.float32(21 / 41)
