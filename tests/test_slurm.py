@@ -1,7 +1,7 @@
 """The demo workflow through ``--executor slurm`` on a running SLURM cluster.
 
-Checks that every rule of the workflow ran as a SLURM job that accounting (sacct) saw
-complete, and that the report equals a local run's. Needs a cluster with accounting
+Checks that every rule of the workflow ran in a SLURM job (a shard's annotate and classify
+in one) that accounting (sacct) saw complete, and that the report equals a local run's. Needs a cluster with accounting
 (``tests/cluster/start-slurm.sh`` starts a one-node one on this machine) and the
 executor plugin (``pip install snakemake-executor-plugin-slurm``); skips otherwise.
 Every wait is bounded, so a broken cluster fails in minutes.
@@ -43,6 +43,9 @@ ACCOUNTING_WAIT = 60
 STATUS_CHECK_SECONDS = "3"
 # Snakemake runs a rule without a command (the target rule) in its own process.
 LOCAL_RULES = frozenset({"all"})
+# a shard's annotate and classify run as one group job (the rules' group "shard"), which the
+# executor names after the group and its rules
+SHARD_GROUP = "shard_annotate_classify"
 
 # Report fields that differ between two runs of the same inputs in different directories,
 # besides dates and paths: the digest covers the config with its resolved paths.
@@ -203,8 +206,8 @@ def planned_jobs(workdir: Path, env: dict[str, str]) -> Counter:
 
 
 def submitted_jobs(log: Path) -> dict[str, str]:
-    """SLURM job id → rule, as the executor reported each submission."""
-    pattern = re.compile(r"submitted with SLURM jobid (\d+) \(log: \S*/rule_([^/\s]+)/")
+    """SLURM job id → rule (or group job), as the executor reported each submission."""
+    pattern = re.compile(r"submitted with SLURM jobid (\d+) \(log: \S*/(?:rule|group)_([^/\s]+)/")
     return {m.group(1): m.group(2) for m in pattern.finditer(log.read_text(errors="replace"))}
 
 
@@ -251,6 +254,9 @@ def test_demo_workflow_on_slurm_matches_local_run(slurm_env, tmp_path):
     cluster = make_workspace(tmp_path / "slurm")
     plan = planned_jobs(local, slurm_env)
     expected = Counter({rule: n for rule, n in plan.items() if rule not in LOCAL_RULES})
+    shards = expected.pop("annotate")
+    assert expected.pop("classify") == shards
+    expected[SHARD_GROUP] = shards
 
     local_seconds = run_snakemake(local, ["--cores", "2"], slurm_env, LOCAL_RUN_TIMEOUT,
                                   tmp_path / "local.log")
@@ -267,7 +273,7 @@ def test_demo_workflow_on_slurm_matches_local_run(slurm_env, tmp_path):
     run_id = _run_id(log)
     assert run_id, f"no SLURM run id in the log:\n{_tail(log)}"
     submitted = submitted_jobs(log)
-    assert Counter(submitted.values()) == expected, "jobs submitted to SLURM per rule"
+    assert Counter(submitted.values()) == expected, "jobs submitted to SLURM per rule or group"
 
     records = accounted_jobs(run_id, since, len(submitted))
     assert {r["id"] for r in records} == set(submitted), "sacct lists exactly the run's jobs"

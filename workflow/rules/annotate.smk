@@ -33,6 +33,10 @@ rule annotate:
         knowledge=WORK / "knowledge",
     output:
         directory(WORK / "annotation" / "{shard}"),
+    # on a cluster a shard's annotate and classify go as one job: two short steps of the same
+    # shard, one queue wait and one Snakemake start-up on the node instead of two
+    group:
+        "shard"
     threads: 1
     resources:
         mem_mb=2000,

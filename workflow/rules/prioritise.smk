@@ -8,6 +8,8 @@ rule classify:
         knowledge=WORK / "knowledge",
     output:
         directory(WORK / "classified" / "{shard}"),
+    group:
+        "shard"  # with annotate (see there)
     threads: 1
     resources:
         mem_mb=shard_mem_mb,
