@@ -404,7 +404,8 @@ class HeronConfig(_Section):
     """The configuration of one heron run."""
 
     results_dir: str = Field("results", description="Where results are written.")
-    work_dir: str = Field("work", description="Where intermediate stores are written.")
+    work_dir: str = Field("work", description="Where intermediate stores are written (and, "
+                          "under `.cache/`, the parsed HPO reused by every job and run).")
     run_date: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$",
                                  description="Date recorded for the run (YYYY-MM-DD); None: today.")
     cohort: CohortConfig = Field(default_factory=CohortConfig)
