@@ -42,7 +42,8 @@ ACCOUNTING_WAIT = 60
 # a minute of the demo's ~4 min on SLURM).
 STATUS_CHECK_SECONDS = "3"
 # Snakemake runs a rule without a command (the target rule) in its own process.
-LOCAL_RULES = frozenset({"all"})
+# rules Snakemake runs in its own process: the target and the workflow's `localrules`
+LOCAL_RULES = frozenset({"all", "heron_config"})
 # a shard's annotate and classify run as one group job (the rules' group "shard"), which the
 # executor names after the group and its rules
 SHARD_GROUP = "shard_annotate_classify"
