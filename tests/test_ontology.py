@@ -170,6 +170,12 @@ def test_phenotype_scorer_reuses_its_annotation_cache_until_the_file_changes(tmp
     changed, _ = load_phenotype_scorer(config)
     assert "GENEF" in set(first.annotations.names)
     assert set(changed.annotations.names) == set(first.annotations.names) - {"GENEF"}
+    # the cache holds the ontology's term indices: a newer ontology file makes it again
+    g2p.write_bytes((DATA / "tiny_genes_to_phenotype.txt").read_bytes())
+    os.utime(g2p, (stamp - 10, stamp - 10))
+    os.utime(hpo / "hp.obo", (stamp + 20, stamp + 20))
+    rebuilt, _ = load_phenotype_scorer(config)
+    assert "GENEF" in set(rebuilt.annotations.names)
 
 
 def test_two_hpo_folders_of_one_release_never_share_a_cache(tmp_path):

@@ -477,9 +477,10 @@ def load_phenotype_scorer(config: HeronConfig):
 
     ontology, files = load_hpo(config)
     # cached beside the ontology's: propagating ~300k annotations to their ancestors takes
-    # most of a second, in every prioritise job
+    # most of a second, in every prioritise job; the cache holds the ontology's term indices,
+    # so a newer ontology file makes it again too
     annotations = through_cache(
-        Path(files.genes_to_phenotype),
+        [Path(files.genes_to_phenotype), Path(files.obo)],
         _hpo_cache(config, "genes_to_phenotype", files.genes_to_phenotype, files.release),
         lambda: Annotations.from_genes_to_phenotype(files.genes_to_phenotype, ontology),
         Annotations.save, lambda path: Annotations.load(path, ontology))

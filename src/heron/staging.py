@@ -42,13 +42,14 @@ def staging_file(parent: Path, prefix: str, suffix: str = "") -> tuple[int, Path
     return fd, Path(name)
 
 
-def through_cache(source: Path, cache: Path | None, build: Callable[[], T],
+def through_cache(sources: list[Path], cache: Path | None, build: Callable[[], T],
                   save: Callable[[T, Path], None], load: Callable[[Path], T]) -> T:
-    """What ``build`` makes from ``source``, reloaded with ``load`` from ``cache`` while the
-    cache is at least as new as the source; otherwise built and, with a cache path, saved
-    there by ``save`` through a staging file, so that parallel jobs sharing the cache never
-    read half of it. ``cache`` None: always built."""
-    if cache is not None and cache.exists() and cache.stat().st_mtime >= source.stat().st_mtime:
+    """What ``build`` makes from the files ``sources``, reloaded with ``load`` from ``cache``
+    while the cache is at least as new as every source; otherwise built and, with a cache
+    path, saved there by ``save`` through a staging file, so that parallel jobs sharing the
+    cache never read half of it. ``cache`` None: always built."""
+    if cache is not None and cache.exists() and \
+            cache.stat().st_mtime >= max(source.stat().st_mtime for source in sources):
         return load(cache)
     made = build()
     if cache is not None:

@@ -374,5 +374,5 @@ def load_ontology(obo: str | Path, cache: str | Path | None = None) -> Ontology:
     """Parse ``obo``, or reload ``cache`` (an ``.npz`` from :meth:`Ontology.save`) when it is
     newer than ``obo``; writes the cache after parsing when a cache path is given."""
     obo = Path(obo)
-    return through_cache(obo, None if cache is None else Path(cache),
+    return through_cache([obo], None if cache is None else Path(cache),
                          lambda: Ontology.from_obo(obo), Ontology.save, Ontology.load)
