@@ -117,7 +117,7 @@ def test_missing_bcftools_is_reported_not_fatal(tmp_path, monkeypatch):
     monkeypatch.setattr(harness.shutil, "which",
                         lambda name: None if name == "bcftools" else real_which(name))
     run = harness.Run()
-    monkeypatch.setattr(harness, "run_child", lambda cmd, cwd, stdout=None: (1.0, 1.0, ""))
+    monkeypatch.setattr(harness, "run_child", lambda cmd, cwd: (1.0, 1.0))
     monkeypatch.setattr(harness, "_head", lambda vcf, folder: vcf)
     harness.time_readers(run, tmp_path / "x.vcf.gz", tmp_path)
     assert "bcftools" in run.skipped["bcftools_view"]

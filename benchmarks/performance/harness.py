@@ -64,8 +64,9 @@ class Run:
     notes: dict[str, object] = field(default_factory=dict)
 
 
-def run_child(cmd: list[str], cwd: Path, stdout=subprocess.DEVNULL) -> tuple[float, float, str]:
-    """Run ``cmd``; (wall seconds, peak RSS MB, stderr tail). Raises RuntimeError on failure.
+def run_child(cmd: list[str], cwd: Path) -> tuple[float, float]:
+    """Run ``cmd``; (wall seconds, peak RSS MB). Raises RuntimeError, with the end of its
+    stderr, on failure.
 
     The peak RSS is GNU time's (``/usr/bin/time``) when it exists: Linux charges a child the
     memory of the process it was forked from, and GNU time is a small process to fork from.
@@ -77,25 +78,21 @@ def run_child(cmd: list[str], cwd: Path, stdout=subprocess.DEVNULL) -> tuple[flo
     with tempfile.NamedTemporaryFile(suffix=".rss") as rss_file:
         wrapped = ([_GNU_TIME, "-f", "%M", "-o", rss_file.name, *cmd] if _GNU_TIME else cmd)
         start = time.perf_counter()
-        proc = subprocess.Popen(wrapped, cwd=cwd, stdout=stdout, stderr=subprocess.PIPE,
-                                env=env)
+        proc = subprocess.Popen(wrapped, cwd=cwd, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, env=env)
         err = proc.stderr.read()
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
-        tail = err.decode(errors="replace")[-2000:]
         if proc.returncode != 0:
-            raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{tail}")
+            raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n"
+                               f"{err.decode(errors='replace')[-2000:]}")
         kib = int(Path(rss_file.name).read_text().split()[-1]) if _GNU_TIME else usage.ru_maxrss
-    return seconds, kib / 1024, tail
+    return seconds, kib / 1024
 
 
-def _timed(run: Run, name: str, cmd: list[str], cwd: Path, stdout=subprocess.DEVNULL) -> str:
-    seconds, rss, tail = run_child(cmd, cwd, stdout)
-    step = run.steps.setdefault(name, Step())
-    step.add(seconds, rss)
-    step.wall += seconds
-    return tail
+def _timed(run: Run, name: str, cmd: list[str], cwd: Path) -> None:
+    _timed_jobs(run, name, [cmd], cwd, cores=1)
 
 
 def _timed_jobs(run: Run, name: str, cmds: list[list[str]], cwd: Path, cores: int) -> None:
@@ -104,7 +101,7 @@ def _timed_jobs(run: Run, name: str, cmds: list[list[str]], cwd: Path, cores: in
     with ThreadPoolExecutor(max_workers=max(1, cores)) as pool:
         done = list(pool.map(lambda cmd: run_child(cmd, cwd), cmds))
     step = run.steps.setdefault(name, Step())
-    for seconds, rss, _ in done:
+    for seconds, rss in done:
         step.add(seconds, rss)
     step.wall += time.perf_counter() - start
 

@@ -357,8 +357,8 @@ def load_hpo(config: HeronConfig):
     from heron.resources.hpo import locate_hpo
 
     files = locate_hpo(config.phenotype.hpo_dir)
-    return load_ontology(files.obo, cache=_hpo_cache(config, "hp", files.obo, files.release)), \
-        files
+    cache = _hpo_cache(config, "hp", files.obo, files.release)
+    return load_ontology(files.obo, cache=cache), files
 
 
 def _hpo_cache(config: HeronConfig, stem: str, source: Path, release: str) -> Path:

@@ -537,15 +537,13 @@ def _audit(checks, r, var, s, gene, candidates) -> pd.DataFrame:
         return pd.DataFrame({"call": [], "row": [], "variant": [], "sample": [], "gene": [],
                              "model": [], "rule": [], "threshold": [], "observed": []})
     best = np.argmax(progress[:, todo], axis=0)
-    picked, parts = [], []
+    rule = np.empty(len(todo), dtype=object)
+    threshold = np.empty(len(todo), dtype=object)
+    observed = np.full(len(todo), np.nan, np.float32)
     for k, model in enumerate(names):
-        pick = np.flatnonzero(best == k)
-        if len(pick):
-            picked.append(pick)
-            parts.append(checks[model].reasons(todo[pick]))
-    # each model's reasons in the order of ``todo``
-    order = np.argsort(np.concatenate(picked), kind="stable")
-    rule, threshold, observed = (np.concatenate(column)[order] for column in zip(*parts))
+        pick = best == k
+        if pick.any():
+            rule[pick], threshold[pick], observed[pick] = checks[model].reasons(todo[pick])
     model = np.array(names, dtype=object)[best]
     # a failure in the checks every model shares belongs to no model in particular: a rule
     # is the model's own when named "<model>.<check>"
