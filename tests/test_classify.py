@@ -209,6 +209,18 @@ def test_pm5_same_transcript_only():
     assert "pm5" not in case.row(label)["categories"]
 
 
+@pytest.mark.parametrize("transcript, expected", [
+    ("ENST_ADG_0.4", True),   # versions are ignored on both sides
+    ("NM_0.2", True),         # a RefSeq entry matches the transcript's MANE Select id
+    ("", True),               # an entry without a transcript matches on the gene
+    ("NM_1", False),          # another RefSeq transcript
+])
+def test_pm5_transcript_names(transcript, expected):
+    index = pm5_index([("ADG", 408, OTHER_ID)], transcript=transcript)
+    case, label = one(csq="missense_variant", protein_pos=408, pm5_index=index)
+    assert ("pm5" in case.row(label)["categories"]) is expected
+
+
 @pytest.mark.parametrize("score, expected", [(0.9, True), (0.565, True), (0.564, False)])
 def test_alphamissense_category(score, expected):
     case, label = one(csq="missense_variant", am=score)
@@ -373,3 +385,22 @@ def test_gene_set_round_trips_through_json(tmp_path):
                     genes.new_since, genes.panels, [], np.zeros((0, 13), bool))
     empty.to_json(tmp_path / "empty.json")
     assert GeneSet.from_json(tmp_path / "empty.json").member.shape == (0, 13)
+
+
+def test_gene_set_index_of_prefers_the_ensembl_id_then_the_symbol():
+    import numpy as np
+
+    from heron.classify.genes import GeneSet
+
+    n = 4
+    genes = GeneSet(np.array(["A", "B", "B", "C"]), np.array(["ENSG1", "", "ENSG3", "ENSG1"]),
+                    np.zeros(n, np.int8), np.zeros(n, np.int8), np.zeros(n, bool),
+                    np.array([""] * n), [[]] * n, [], np.zeros((0, n), bool))
+    found = genes.index_of(np.array(["ENSG3", "", "ENSG1", "ENSG9", "", ""]),
+                           np.array(["A", "B", "Z", "C", "", "Q"]))
+    # the id decides (a repeated id or symbol names its first gene); else the symbol; an
+    # empty symbol or an unknown one is not in the set
+    assert found.tolist() == [2, 1, 0, 3, -1, -1]
+    assert found.dtype == np.int32
+    assert genes.index_of(np.array([], dtype=str), np.array([], dtype=str)).tolist() == []
+

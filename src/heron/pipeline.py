@@ -15,10 +15,10 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from heron.config import HeronConfig
 from heron.errors import InputError, ResourceError
+from heron.lazy import pandas as pd
 from heron.staging import staging_file, through_cache
 from heron.store import Shard, StackedCalls, attach_calls, sample_subset
 from heron.tabular import tsv_text

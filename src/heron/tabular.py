@@ -6,7 +6,8 @@ times longer to format."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
+
+from heron.lazy import pandas as pd
 
 
 def _cells(column: pd.Series) -> list[str]:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 
 import numpy as np
-import pandas as pd
+
+from heron.lazy import pandas as pd
 
 # One bit each, most severe first.
 CONSEQUENCES = (

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+
+from heron.keys import sorted_join
+from heron.lazy import pandas as pd
 
 # Simplified MOI codes, ordered from least to most lenient for combining panels.
 MOI_NAMES = ("Mitochondrial", "Biallelic", "HemiBiInFemale", "HemiMonoInFemale", "Monoallelic",
@@ -49,12 +51,11 @@ class GeneSet:
         """
         out = np.full(len(symbol), -1, np.int32)
         for keys, query in ((self.gene_id, gene_id), (self.symbol, symbol)):
-            valid = keys != ""
-            table = pd.Series(np.flatnonzero(valid), index=keys[valid])
-            table = table[~table.index.duplicated()]
-            found = pd.Series(np.asarray(query, dtype=str)).map(table).to_numpy()
-            hit = (out < 0) & ~pd.isna(found)
-            out[hit] = found[hit].astype(np.int32)
+            named = np.flatnonzero(keys != "")
+            distinct, first = np.unique(keys[named], return_index=True)
+            at = sorted_join(np.asarray(query, dtype=str), distinct)
+            hit = (out < 0) & (at >= 0)
+            out[hit] = named[first[at[hit]]]
         return out
 
     def to_json(self, path: str | Path) -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import pandas as pd
 
 from heron.annotate.csq import BIT
 from heron.annotate.stage import CLINVAR_BLB, CLINVAR_PLP
@@ -24,6 +23,7 @@ from heron.classify.genes import GeneSet
 from heron.config import HeronConfig
 from heron.genome import CHROM_X, in_par
 from heron.ingest.sv import DEFAULT_SV_AF_FIELD
+from heron.keys import sorted_join
 from heron.store import Shard
 
 
@@ -92,8 +92,19 @@ def _empty_rows() -> dict[str, np.ndarray]:
             "snrna": np.zeros(0, bool), "tx": np.zeros(0, np.int32)}
 
 
-def _unversioned(ids) -> pd.Series:
-    return pd.Series(np.asarray(ids, dtype=str)).str.replace(r"\.\d+$", "", regex=True)
+def _unversioned(ids) -> np.ndarray:
+    """The ids (str array) without a trailing version (``.`` and digits)."""
+    ids = np.asarray(ids, dtype=str)
+    head, dot, version = np.char.rpartition(ids, ".").T if ids.size else (ids, ids, ids)
+    return np.where((dot == ".") & np.char.isdigit(version), head, ids)
+
+
+def _joined(*parts) -> np.ndarray:
+    """Element-wise concatenation of str arrays and strings."""
+    out = np.asarray(parts[0], dtype=str)
+    for part in parts[1:]:
+        out = np.char.add(out, np.asarray(part, dtype=str))
+    return out
 
 
 def pm5_flags(shard: Shard, rows: dict, pm5_index) -> np.ndarray:
@@ -112,25 +123,38 @@ def pm5_flags(shard: Shard, rows: dict, pm5_index) -> np.ndarray:
     tx = shard.transcripts
     t = rows["tx"]
     missense = (tx["consequence"][t] & np.uint32(MISSENSE)) != 0
-    pos = pd.Series(tx["protein_pos"][t].astype(str))
+    pos = tx["protein_pos"][t].astype(np.int64)
     own_id = shard.variants["ann.clinvar_id"][rows["variant"]]
     mane = tx["mane_id"][t] if "mane_id" in tx else np.full(len(t), b"")
     # each row asks under up to three names of its codon: gene|Ensembl transcript,
     # gene|MANE RefSeq, and gene| (for index entries that name no transcript)
-    symbol = pd.Series(tx["gene_symbol"][t].astype(str)) + "|"
-    names = [symbol + _unversioned(tx["transcript"][t]), symbol + _unversioned(mane), symbol]
-    index_name = pd.Series(np.asarray(pm5_index.gene, dtype=str)) + "|" + \
-        _unversioned(pm5_index.transcript)
-    known = pd.DataFrame({"codon": index_name + ":" + pd.Series(
-        np.asarray(pm5_index.protein_pos).astype(str)),
-        "allele": np.asarray(pm5_index.allele_id, dtype=np.int64)}).drop_duplicates()
+    symbol = _joined(tx["gene_symbol"][t], "|")
+    names = [_joined(symbol, _unversioned(tx["transcript"][t])),
+             _joined(symbol, _unversioned(mane)), symbol]
+    index_names = _joined(pm5_index.gene, "|", _unversioned(pm5_index.transcript))
+    # a codon as one integer: the name's number among all names, then the position
+    _, name_ids = np.unique(np.concatenate([index_names, *names]), return_inverse=True)
+    name_ids = name_ids.reshape(-1).astype(np.int64)
+    in_index = len(index_names)
+
+    def codon(ids: np.ndarray, position: np.ndarray) -> np.ndarray:
+        return (ids << 32) | (np.asarray(position, np.int64) & 0xFFFFFFFF)
+
+    # the index's distinct (codon, allele) pairs, by codon: a row is flagged when its codon
+    # holds more than one allele, or one that is not the row's own
+    known = codon(name_ids[:in_index], pm5_index.protein_pos)
+    allele = np.asarray(pm5_index.allele_id, np.int64)
+    order = np.lexsort((allele, known))
+    known, allele = known[order], allele[order]
+    distinct_pair = np.r_[True, (known[1:] != known[:-1]) | (allele[1:] != allele[:-1])]
+    known, allele = known[distinct_pair], allele[distinct_pair]
+    codons, first, alleles = np.unique(known, return_index=True, return_counts=True)
     found = np.zeros(n, bool)
-    for name in names:
-        codon = name + ":" + pos
-        hits = pd.DataFrame({"row": np.arange(n), "codon": codon}).merge(known, on="codon")
-        hits = hits[hits["allele"].to_numpy() != own_id[hits["row"].to_numpy()]]
-        found[hits["row"].to_numpy()] = True
-    return missense & (tx["protein_pos"][t] > 0) & found
+    for k in range(len(names)):
+        at = sorted_join(codon(name_ids[in_index + k * n:in_index + (k + 1) * n], pos), codons)
+        hit = at >= 0
+        found[hit] |= (alleles[at[hit]] > 1) | (allele[first[at[hit]]] != own_id[hit])
+    return missense & (pos > 0) & found
 
 
 def classify_shard(shard: Shard, genes: GeneSet, config: HeronConfig, pm5_index=None, *,

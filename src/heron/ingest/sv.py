@@ -27,12 +27,12 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from heron.errors import InputError
 from heron.genome import chrom_code
 from heron.ingest.vcf import format_ints
 from heron.keys import ALLELE_BITS, POS_BITS, allele_code
+from heron.lazy import pandas as pd
 from heron.store import CALL_FIELDS, Shard
 
 log = logging.getLogger(__name__)

@@ -28,11 +28,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from heron.errors import InputError, ResourceError
 from heron.genome import build_from_contigs, chrom_code
 from heron.keys import sorted_join, variant_keys
+from heron.lazy import pandas as pd
 from heron.resources.arrays import load_arrays, load_meta, save_arrays
 from heron.resources.download import fetch
 from heron.resources.snapshot import create_snapshot, verify_snapshot
