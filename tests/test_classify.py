@@ -404,3 +404,29 @@ def test_gene_set_index_of_prefers_the_ensembl_id_then_the_symbol():
     assert found.dtype == np.int32
     assert genes.index_of(np.array([], dtype=str), np.array([], dtype=str)).tolist() == []
 
+
+def test_gene_set_merges_a_gene_listed_on_several_panels():
+    import datetime as dt
+
+    from heron.classify.genes import MOI, build_gene_set
+    from heron.resources.moi import simplify_moi
+
+    genes = pd.DataFrame({
+        "panel_id": [2, 1, 1, 3], "symbol": ["ADG", "ADG", "ARG", "ARG"],
+        "gene_id": ["ENSG_ADG", "ENSG_ADG", "", ""],
+        "moi_raw": [AR["ARG"], AD["ADG"], AR["ARG"], AR["ARG"]],
+        "green_date": ["2025-05-01", "2019-01-01", "2019-01-01", "not a date"]})
+    gene_set = build_gene_set(
+        genes, {1: "Panel B", 2: "Panel A", 3: "Panel C"}, {"kid": {2, 3}}, base_panel=1,
+        forced_panels=[], custom_panels=[], forbidden=[], require_match=[],
+        new_gene_months=6, run_date=dt.date(2025, 6, 1), simplify=simplify_moi)
+    by_symbol = {s: i for i, s in enumerate(gene_set.symbol.tolist())}
+    adg, arg = by_symbol["ADG"], by_symbol["ARG"]
+    assert gene_set.gene_id[adg] == "ENSG_ADG" and gene_set.gene_id[arg] == ""
+    assert gene_set.panels[adg] == ["Panel A", "Panel B"]
+    assert gene_set.panels[arg] == ["Panel B", "Panel C"]
+    # the most lenient MOI of any panel; new when green recently on any panel, since then
+    assert gene_set.moi_auto[adg] == MOI["Monoallelic"]
+    assert gene_set.new[adg] and gene_set.new_since[adg] == "2025-05-01"
+    assert not gene_set.new[arg] and gene_set.new_since[arg] == ""
+    assert gene_set.member.tolist() == [[True, True]]

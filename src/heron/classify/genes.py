@@ -111,11 +111,18 @@ def build_gene_set(genes: pd.DataFrame, panel_names: dict, patient_panels: dict[
     genes["new_since"] = green.dt.strftime("%Y-%m-%d").where(genes["new"], "")
     genes["panel"] = genes["panel_id"].map(lambda p: panel_names.get(p, str(p)))
     grouped = genes.groupby("gene_key", sort=True)
+
+    def largest(column: str) -> pd.Series:
+        # the last of each gene's sorted values: a max over text runs in Python per gene
+        return genes.sort_values(["gene_key", column], kind="stable").groupby(
+            "gene_key", sort=True)[column].last()
+
+    panels = genes[["gene_key", "panel"]].drop_duplicates().sort_values(["gene_key", "panel"])
     table = pd.DataFrame({
-        "symbol": grouped["symbol"].first(), "gene_id": grouped["gene_id"].max(),
+        "symbol": grouped["symbol"].first(), "gene_id": largest("gene_id"),
         "moi_auto": grouped["moi_auto"].max(), "moi_x": grouped["moi_x"].max(),
-        "new": grouped["new"].any(), "new_since": grouped["new_since"].max(),
-        "panels": grouped["panel"].agg(lambda p: sorted(set(p)))})
+        "new": grouped["new"].any(), "new_since": largest("new_since"),
+        "panels": panels.groupby("gene_key", sort=True)["panel"].agg(list)})
     # panel × gene incidence; patients' genes are then one boolean matrix product
     panel_ids = sorted(used)
     panel_row = {p: i for i, p in enumerate(panel_ids)}
