@@ -2,16 +2,26 @@
 
 import numpy as np
 
-from heron.annotate.csq import BIT, _field_columns, parse_annotations
+from heron.annotate.csq import BIT, format_fields, parse_annotations
+from heron.annotate.cut import cut_entries
 
 VEP = ("Consequence annotations from Ensembl VEP. Format: Allele|Consequence|SYMBOL|Gene|"
        "Feature|BIOTYPE|HGVSc|HGVSp|Protein_position|CANONICAL|MANE_SELECT|am_pathogenicity")
 
 
-def test_field_columns_pad_short_entries_and_keep_long_ones():
-    cols = _field_columns(["a|b|c", "d", "e|f|g|h"])
-    assert cols == [["a", "d", "e"], ["b", "", "f"], ["c", "", "g"], ["", "", "h"]]
-    assert _field_columns([]) == []
+def test_cut_entries_spans_of_the_wanted_fields():
+    values = np.array([b"a|b|c,d", b"", b"e|f|g|h|i,,j|k"])
+    # positions 0 and 2 wanted, 1 not; position 4 is past the format and ignored
+    entries = cut_entries(values, ["x", None, "z"])
+    assert entries.owner.tolist() == [0, 0, 2, 2, 2]
+    assert entries.column("x").tolist() == [b"a", b"d", b"e", b"", b"j"]
+    assert entries.column("z").tolist() == [b"c", b"", b"g", b"", b""]
+    assert entries.column("y").tolist() == [b""] * 5  # no such field in the format
+    kept = entries.take(np.array([False, True, True, False, False]))
+    assert kept.owner.tolist() == [0, 2] and kept.column("x").tolist() == [b"d", b"e"]
+    none = cut_entries(np.array([b"", b""]), ["x"])
+    assert len(none) == 0 and none.column("x").tolist() == []
+    assert len(cut_entries(np.array([], dtype="S1"), ["x"])) == 0
 
 
 def test_entries_short_of_the_header_fields_read_as_missing():

@@ -1,18 +1,22 @@
 """Consequences from VEP ``CSQ``, bcftools ``BCSQ`` and snpEff ``ANN`` into one vocabulary.
 
-The per-variant annotation strings are exploded into one row per variant × transcript (the
-text cut once, in C); consequences, positions and scores are read once per distinct value
-with pandas' string operations. Each row's consequence terms become a uint32 bitmask over
-:data:`CONSEQUENCES`, so the core tests consequences with bitwise ands.
+The per-variant annotation strings are cut into one row per variant × transcript by a compiled
+loop (:mod:`heron.annotate.cut`); consequences, positions and scores are read once per
+distinct value with pandas' string operations. Each row's consequence terms become a uint32
+bitmask over :data:`CONSEQUENCES`, so the core tests consequences with bitwise ands.
 """
 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from heron.lazy import pandas as pd
+
+if TYPE_CHECKING:
+    from heron.annotate.cut import Entries
 
 # One bit each, most severe first.
 CONSEQUENCES = (
@@ -65,12 +69,13 @@ _FIELDS = {
 _STRING_COLUMNS = ("gene_symbol", "gene_id", "transcript", "biotype", "hgvsc", "hgvsp")
 
 
-def consequence_bits(terms: pd.Series) -> np.ndarray:
-    """(n,) uint32 bitmask of '&'-joined consequence strings in any of the three spellings."""
+def consequence_bits(terms: np.ndarray) -> np.ndarray:
+    """(n,) uint32 bitmask of '&'-joined consequence strings ((n,) bytes) in any of the three
+    spellings."""
     if len(terms) == 0:
         return np.zeros(0, np.uint32)
     # a callset has a few hundred distinct strings: each is looked up once
-    return _per_distinct(terms.fillna(""), _distinct_bits).astype(np.uint32)
+    return _per_distinct(terms, _distinct_bits).astype(np.uint32)
 
 
 def _distinct_bits(terms: pd.Series) -> np.ndarray:
@@ -87,12 +92,13 @@ def _distinct_bits(terms: pd.Series) -> np.ndarray:
     return out
 
 
-def _per_distinct(values: pd.Series, convert) -> np.ndarray:
-    """``convert`` (a function of a Series of the distinct values to an array) applied once
-    per distinct value of ``values`` and spread back over them: annotation columns repeat the
-    same gene, biotype or position many times."""
-    codes, distinct = pd.factorize(values, sort=False, use_na_sentinel=False)
-    return np.asarray(convert(pd.Series(distinct, dtype=object)))[codes]
+def _per_distinct(values: np.ndarray, convert) -> np.ndarray:
+    """``convert`` (a function of a Series of the distinct values, as str, to an array)
+    applied once per distinct value of ``values`` ((n,) bytes) and spread back over them:
+    annotation columns repeat the same gene, consequence or position many times."""
+    distinct, codes = np.unique(values, return_inverse=True)
+    text = pd.Series(np.char.decode(distinct, "utf-8"), dtype=object)
+    return np.asarray(convert(text))[codes.reshape(-1)]
 
 
 def format_fields(description: str) -> tuple[str, list[str]]:
@@ -123,135 +129,96 @@ def parse_annotations(strings: np.ndarray, description: str, vep_allele: np.ndar
     bytes, protein_pos int32 (-1 unknown), canonical bool, mane bool, mane_id bytes (the MANE
     Select RefSeq id, b"" if none), am_score float32 and revel float32 (NaN unknown).
     """
-    kind, fields = format_fields(description)
-    # Plain str splitting over the text once: numpy's string functions would first widen every
-    # value to the longest one (kilobytes for a VEP CSQ) and pandas' split is several times
-    # slower for the ~10 entries of each variant.
-    owners, entries = [], []
-    for i, value in enumerate(np.asarray(strings, dtype="S").tolist()):
-        if value:
-            parts = value.decode("utf-8").split(",")
-            owners.extend([i] * len(parts))
-            entries.extend(parts)
-    columns = _field_columns(entries)
-    rows = pd.DataFrame(index=pd.Index(owners, dtype=np.int64))
-    for j, name in enumerate(fields[:len(columns)]):
-        if name in _FIELDS and _FIELDS[name] not in rows:
-            rows[_FIELDS[name]] = pd.Series(columns[j], index=rows.index, dtype=object)
-    variant = rows.index.to_numpy(np.int64)
-    keep = _allele_matches(rows, kind, variant, vep_allele, alt, n_alts)
-    rows = rows[keep]
-    if kind == "bcsq" and "consequence" in rows:
-        rows = _follow_pointers(rows, chrom, pos, ref, alt)
-    variant = rows.index.to_numpy(np.int64)
-    n = len(rows)
+    from heron.annotate.cut import cut_entries
 
-    def text(col: str) -> np.ndarray:
-        if col not in rows or n == 0:
-            return np.full(n, b"", dtype="S1")
-        return _encoded(rows[col])
+    kind, fields = format_fields(description)
+    # the first field of the format that fills a column fills it
+    taken: set[str | None] = set()
+    field_columns = []
+    for name in fields:
+        column = _FIELDS.get(name)
+        field_columns.append(column if column not in taken else None)
+        taken.add(column)
+    entries = cut_entries(strings, field_columns)
+    entries = entries.take(_allele_matches(entries, kind, vep_allele, alt, n_alts))
+    if kind == "bcsq":
+        entries = _follow_pointers(entries, chrom, pos, ref, alt)
+    n = len(entries)
 
     def number(col: str) -> np.ndarray:
-        if col not in rows or n == 0:
-            return np.full(n, np.nan, np.float32)
         # VEP joins the values of overlapping features with '&': the first counts
-        return _per_distinct(rows[col], lambda d: pd.to_numeric(
-            d.str.partition("&")[0], errors="coerce").to_numpy(np.float32))
+        return _per_distinct(entries.column(col), lambda d: pd.to_numeric(
+            d.str.partition("&")[0], errors="coerce").to_numpy(np.float32)) if n \
+            else np.zeros(0, np.float32)
 
-    def leading_number(values: pd.Series) -> pd.Series:
-        return pd.Series(_per_distinct(values, lambda d: pd.to_numeric(
-            d.str.extract(r"^(\d+)")[0], errors="coerce").to_numpy(np.float64)))
-
-    if kind == "bcsq":
-        protein = rows.get("protein_change", pd.Series("", index=rows.index))
-        protein_pos = leading_number(protein)
-        hgvsp = protein
-    else:
-        raw = rows.get("protein_pos", pd.Series("", index=rows.index))
-        protein_pos = leading_number(raw)
-        hgvsp = rows.get("hgvsp", pd.Series("", index=rows.index))
-    canonical = rows.get("canonical", pd.Series("", index=rows.index)).isin(["YES", "1"])
-    mane_id = rows.get("mane", pd.Series("", index=rows.index))
-    mane = mane_id.ne("")
+    protein = entries.column("protein_change" if kind == "bcsq" else "protein_pos")
+    mane_id = entries.column("mane")
     return {
-        "variant": variant.astype(np.int32),
-        "consequence": consequence_bits(rows["consequence"].reset_index(drop=True))
-        if n else np.zeros(0, np.uint32),
-        "gene_symbol": text("gene_symbol"), "gene_id": text("gene_id"),
-        "transcript": text("transcript"), "biotype": text("biotype"), "hgvsc": text("hgvsc"),
-        "hgvsp": _encoded(hgvsp) if n else text("hgvsp"),
-        "protein_pos": protein_pos.fillna(-1).to_numpy(np.int32) if n else np.zeros(0, np.int32),
-        "canonical": canonical.to_numpy(bool), "mane": mane.to_numpy(bool),
-        "mane_id": _encoded(mane_id) if n else text("mane"),
+        "variant": entries.owner.astype(np.int32),
+        "consequence": consequence_bits(entries.column("consequence")),
+        "gene_symbol": entries.column("gene_symbol"), "gene_id": entries.column("gene_id"),
+        "transcript": entries.column("transcript"), "biotype": entries.column("biotype"),
+        "hgvsc": entries.column("hgvsc"),
+        "hgvsp": protein if kind == "bcsq" else entries.column("hgvsp"),
+        "protein_pos": _per_distinct(protein, lambda d: pd.to_numeric(
+            d.str.extract(r"^(\d+)")[0], errors="coerce").fillna(-1).to_numpy(np.int32))
+        if n else np.zeros(0, np.int32),
+        "canonical": np.isin(entries.column("canonical"), [b"YES", b"1"]),
+        "mane": mane_id != b"", "mane_id": mane_id,
         "am_score": number("am_score"), "revel": number("revel"),
     }
 
 
-def _field_columns(entries: list[str]) -> list[list[str]]:
-    """The '|'-separated fields of ``entries`` as one list per field position, entries with
-    fewer fields padded with "": all entries are joined and split once, so that the text is
-    cut in one C call rather than once per entry."""
-    if not entries:
-        return []
-    bars = [e.count("|") for e in entries]
-    most = max(bars)
-    if min(bars) < most:
-        entries = [e + "|" * (most - b) if b < most else e for e, b in zip(entries, bars)]
-    flat = "|".join(entries).split("|")
-    return [flat[j::most + 1] for j in range(most + 1)]
-
-
-def _encoded(values: pd.Series) -> np.ndarray:
-    """bytes ``S`` array of a column of str (missing → b""): encoded as one text (a VCF
-    line holds no newline), then cut."""
-    if not len(values):
-        return np.zeros(0, "S1")
-    text = "\n".join(values.fillna("").tolist())
-    return np.array(text.encode("utf-8").split(b"\n"), dtype="S")
-
-
-def _follow_pointers(rows: pd.DataFrame, chrom, pos, ref, alt) -> pd.DataFrame:
+def _follow_pointers(entries: Entries, chrom, pos, ref, alt) -> Entries:
     """bcftools csq writes a compound consequence once, at one variant, and ``@<pos>`` at the
     others: give each pointing variant the entries at <pos> whose DNA change names it."""
-    pointer = rows["consequence"].str.startswith("@")
+    consequence = np.char.decode(entries.column("consequence"), "utf-8")
+    pointer = np.char.startswith(consequence, "@")
     if not pointer.any():
-        return rows
-    entries = rows[~pointer]
-    if pos is None or chrom is None or ref is None:
         return entries
-    ptr = rows[pointer]
-    v = ptr.index.to_numpy(np.int64)
+    kept = np.flatnonzero(~pointer)
+    if pos is None or chrom is None or ref is None:
+        return entries.take(kept)
+    v = entries.owner[pointer]
     sites = pd.DataFrame({"target": np.arange(len(pos)), "chrom": np.asarray(chrom),
                           "pos": np.asarray(pos)})
     wanted = pd.DataFrame({"variant": v, "chrom": np.asarray(chrom)[v],
-                           "pos": pd.to_numeric(ptr["consequence"].str[1:],
+                           "pos": pd.to_numeric(pd.Series(consequence[pointer]).str[1:],
                                                 errors="coerce").to_numpy(),
                            "change": [f"{p}{r}>{a}" for p, r, a in zip(
                                np.asarray(pos)[v], np.char.decode(np.asarray(ref, "S")[v]),
                                np.char.decode(np.asarray(alt, "S")[v]))]})
     pairs = wanted.merge(sites, on=["chrom", "pos"])
-    targets = entries.assign(target=entries.index.to_numpy()).merge(pairs, on="target")
-    hit = [c in h.split("+") for c, h in zip(targets["change"], targets["hgvsc"])]
-    copied = targets[hit].set_index("variant")[entries.columns]
-    return pd.concat([entries, copied]).sort_index(kind="stable")
+    hgvsc = np.char.decode(entries.column("hgvsc"), "utf-8")
+    targets = pd.DataFrame({"entry": kept, "target": entries.owner[kept],
+                            "hgvsc": hgvsc[kept]}).merge(pairs, on="target")
+    hit = np.array([c in h.split("+") for c, h in zip(targets["change"], targets["hgvsc"])],
+                   bool)
+    rows = np.concatenate([kept, targets["entry"].to_numpy(np.int64)[hit]])
+    owner = np.concatenate([entries.owner[kept], targets["variant"].to_numpy(np.int64)[hit]])
+    order = np.argsort(owner, kind="stable")
+    out = entries.take(rows[order])
+    out.owner = owner[order]
+    return out
 
 
-def _allele_matches(rows: pd.DataFrame, kind: str, variant: np.ndarray, vep_allele, alt,
-                    n_alts) -> np.ndarray:
+def _allele_matches(entries: Entries, kind: str, vep_allele, alt, n_alts) -> np.ndarray:
     """Mask of entries that belong to this ALT of a split record."""
+    variant = entries.owner
     single = np.asarray(n_alts)[variant] <= 1
-    if kind == "bcsq" or "allele" not in rows:
-        if kind == "bcsq" and "hgvsc" in rows:
-            # bcftools writes e.g. 3106T>C; the ALT is the text after '>'
-            alts = np.char.decode(np.asarray(alt, dtype="S")[variant], "utf-8")
-            tail = rows["hgvsc"].str.extract(r">([ACGTN]+)$")[0].fillna("").to_numpy(str)
-            # intron and splice entries carry no DNA change: they hold for every ALT
-            return single | (tail == alts) | (tail == "")
+    alts = np.asarray(alt, dtype="S")[variant]
+    if kind == "bcsq":
+        if "hgvsc" not in entries.columns:
+            return single
+        # bcftools writes e.g. 3106T>C; the ALT is the text after '>'
+        hgvsc = pd.Series(np.char.decode(entries.column("hgvsc"), "utf-8"), dtype=object)
+        tail = hgvsc.str.extract(r">([ACGTN]+)$")[0].fillna("").to_numpy(str)
+        # intron and splice entries carry no DNA change: they hold for every ALT
+        return single | (tail == np.char.decode(alts, "utf-8")) | (tail == "")
+    if "allele" not in entries.columns:
         return single
-    allele = rows["allele"].to_numpy(str)
-    want_vep = np.char.decode(np.asarray(vep_allele, dtype="S")[variant], "utf-8")
-    want_alt = np.char.decode(np.asarray(alt, dtype="S")[variant], "utf-8")
-    return single | (allele == want_vep) | (allele == want_alt)
+    allele = entries.column("allele")
+    return single | (allele == np.asarray(vep_allele, dtype="S")[variant]) | (allele == alts)
 
 
 def spliceai_max(strings: np.ndarray, vep_allele: np.ndarray, alt: np.ndarray,

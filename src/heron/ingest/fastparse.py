@@ -1048,7 +1048,9 @@ def _numbers(buf: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
     return out
 
 
-def _texts(buf: np.ndarray, start: np.ndarray, end: np.ndarray, dash: bool) -> np.ndarray:
+def span_texts(buf: np.ndarray, start: np.ndarray, end: np.ndarray, dash: bool) -> np.ndarray:
+    """(n,) bytes (``S``, as wide as the longest) of the spans buf[start:end]: b"" where start
+    is negative; b"-" for an empty span when ``dash``."""
     text = _gather(buf, start, end, dash)
     return text.view(f"S{text.shape[1]}").ravel()
 
@@ -1091,12 +1093,12 @@ def parse_block(buf: np.ndarray, fields: Fields, contigs: Contigs, out: CallMatr
     status = parsed
     first = out.rows
     out.rows += len(record)
-    values = {"ref": _texts(buf, span[:, 0], span[:, 1], False),
-              "alt": _texts(buf, span[:, 2], span[:, 3], False),
-              "vep_allele": _texts(buf, span[:, 4], span[:, 5], True)}
+    values = {"ref": span_texts(buf, span[:, 0], span[:, 1], False),
+              "alt": span_texts(buf, span[:, 2], span[:, 3], False),
+              "vep_allele": span_texts(buf, span[:, 4], span[:, 5], True)}
     for x, name in enumerate(fields.info):
         s, e = span[:, 8 + 2 * x], span[:, 9 + 2 * x]
-        values[f"info.{name}"] = _texts(buf, s, e, False) if fields.info_kind[x] == _STRING \
+        values[f"info.{name}"] = span_texts(buf, s, e, False) if fields.info_kind[x] == _STRING \
             else _numbers(buf, s, e)
     line = np.full(len(starts), None, dtype=object)
     for i in np.flatnonzero(status == FALLBACK).tolist():
