@@ -105,9 +105,12 @@ def format_fields(description: str) -> tuple[str, list[str]]:
     """(kind, field names) from an INFO header description of CSQ, ANN or BCSQ."""
     m = re.search(r"Format:\s*'?([^'\"]+)'?", description)
     if m and "|" in m.group(1):
-        fields = [f.strip() for f in m.group(1).split("|")]
-        kind = "bcsq" if fields[:2] == ["Consequence", "gene"] else "vep"
-        return kind, fields
+        # bcftools csq of some versions marks the optional parts:
+        # '[*]consequence|gene|transcript|biotype[|strand|amino_acid_change|dna_change]'
+        fields = [re.sub(r"[\[\]*]", "", f).strip() for f in m.group(1).split("|")]
+        if [f.lower() for f in fields[:2]] == ["consequence", "gene"]:
+            return "bcsq", ["Consequence", *fields[1:]]
+        return "vep", fields
     m = re.search(r"'([^']*\|[^']*)'", description)
     if m:
         return "ann", [f.strip() for f in m.group(1).split("|")]
