@@ -200,9 +200,7 @@ def _follow_pointers(entries: Entries, chrom, pos, ref, alt) -> Entries:
     rows = np.concatenate([kept, targets["entry"].to_numpy(np.int64)[hit]])
     owner = np.concatenate([entries.owner[kept], targets["variant"].to_numpy(np.int64)[hit]])
     order = np.argsort(owner, kind="stable")
-    out = entries.take(rows[order])
-    out.owner = owner[order]
-    return out
+    return entries.take(rows[order], owner=owner[order])
 
 
 def _allele_matches(entries: Entries, kind: str, vep_allele, alt, n_alts) -> np.ndarray:

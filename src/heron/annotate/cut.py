@@ -87,10 +87,11 @@ class Entries:
     def __len__(self) -> int:
         return len(self.owner)
 
-    def take(self, rows: np.ndarray) -> "Entries":
-        """The entries at ``rows`` (an index or a mask), in that order."""
-        return Entries(self.text, self.owner[rows], self.start[rows], self.end[rows],
-                       self.columns)
+    def take(self, rows: np.ndarray, owner: np.ndarray | None = None) -> "Entries":
+        """The entries at ``rows`` (an index or a mask), in that order; ``owner``: the
+        variants they belong to instead of their own (entries copied to other variants)."""
+        return Entries(self.text, self.owner[rows] if owner is None else owner,
+                       self.start[rows], self.end[rows], self.columns)
 
     def column(self, name: str) -> np.ndarray:
         """(n,) bytes of the column; b"" everywhere when the format has no such field."""
@@ -103,8 +104,8 @@ class Entries:
 def cut_entries(values: np.ndarray, field_columns: list[str | None]) -> Entries:
     """Entries of ``values`` ((n,) bytes, one annotation string per variant; b"": none), with
     the spans of the fields named in ``field_columns`` (per field position, the column it
-    fills, or None). Fields past the last position are ignored; a short entry's missing
-    fields are empty."""
+    fills, or None; each column named once). Fields past the last position are ignored; a
+    short entry's missing fields are empty."""
     values = np.ascontiguousarray(np.asarray(values, dtype="S"))
     text = values.view(np.uint8).reshape(len(values), values.dtype.itemsize)
     names = [name for name in field_columns if name is not None]
