@@ -86,3 +86,11 @@ def sorted_join(left_keys: np.ndarray, right_keys: np.ndarray) -> np.ndarray:
     idx = np.minimum(idx, len(right_keys) - 1)
     found = right_keys[idx] == left_keys
     return np.where(found, idx, -1).astype(np.int64)
+
+
+def unversioned_ids(ids) -> np.ndarray:
+    """(n,) str: the identifiers (transcripts, RefSeq ids) without a trailing version (``.``
+    and digits), as joins across sources that disagree on versions need them."""
+    ids = np.asarray(ids, dtype=str)
+    head, dot, version = np.char.rpartition(ids, ".").T if ids.size else (ids, ids, ids)
+    return np.where((dot == ".") & np.char.isdigit(version), head, ids)

@@ -23,7 +23,7 @@ from heron.classify.genes import GeneSet
 from heron.config import HeronConfig
 from heron.genome import CHROM_X, in_par
 from heron.ingest.sv import DEFAULT_SV_AF_FIELD
-from heron.keys import sorted_join
+from heron.keys import sorted_join, unversioned_ids
 from heron.store import Shard
 
 
@@ -92,13 +92,6 @@ def _empty_rows() -> dict[str, np.ndarray]:
             "snrna": np.zeros(0, bool), "tx": np.zeros(0, np.int32)}
 
 
-def _unversioned(ids) -> np.ndarray:
-    """The ids (str array) without a trailing version (``.`` and digits)."""
-    ids = np.asarray(ids, dtype=str)
-    head, dot, version = np.char.rpartition(ids, ".").T if ids.size else (ids, ids, ids)
-    return np.where((dot == ".") & np.char.isdigit(version), head, ids)
-
-
 def _joined(*parts) -> np.ndarray:
     """Element-wise concatenation of str arrays and strings."""
     out = np.asarray(parts[0], dtype=str)
@@ -129,9 +122,9 @@ def pm5_flags(shard: Shard, rows: dict, pm5_index) -> np.ndarray:
     # each row asks under up to three names of its codon: gene|Ensembl transcript,
     # gene|MANE RefSeq, and gene| (for index entries that name no transcript)
     symbol = _joined(tx["gene_symbol"][t], "|")
-    names = [_joined(symbol, _unversioned(tx["transcript"][t])),
-             _joined(symbol, _unversioned(mane)), symbol]
-    index_names = _joined(pm5_index.gene, "|", _unversioned(pm5_index.transcript))
+    names = [_joined(symbol, unversioned_ids(tx["transcript"][t])),
+             _joined(symbol, unversioned_ids(mane)), symbol]
+    index_names = _joined(pm5_index.gene, "|", unversioned_ids(pm5_index.transcript))
     # a codon as one integer: the name's number among all names, then the position
     _, name_ids = np.unique(np.concatenate([index_names, *names]), return_inverse=True)
     name_ids = name_ids.reshape(-1).astype(np.int64)

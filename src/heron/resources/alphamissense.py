@@ -22,7 +22,7 @@ import numpy as np
 
 from heron.errors import InputError, ResourceError
 from heron.genome import chrom_code
-from heron.keys import sorted_join, variant_keys
+from heron.keys import sorted_join, unversioned_ids, variant_keys
 from heron.lazy import pandas as pd
 from heron.resources.arrays import load_arrays, load_meta, save_arrays
 from heron.resources.download import fetch
@@ -171,16 +171,12 @@ def _as_bytes(values) -> np.ndarray:
     return np.char.encode(arr.astype(str), "ascii")
 
 
-def _unversioned(ids: pd.Series) -> pd.Series:
-    return ids.str.replace(r"\.\d+$", "", regex=True)
-
-
 def _codes(vocabulary: np.ndarray, transcripts) -> np.ndarray:
     """(m,) int64 code of each transcript id (version dropped) in ``vocabulary``, or -1."""
     ids = np.asarray(transcripts)
     if ids.dtype.kind == "S":
         ids = np.char.decode(ids, "utf-8")
-    ids = _unversioned(pd.Series(ids, dtype=object).fillna("")).to_numpy(str)
+    ids = unversioned_ids(ids)
     order = np.argsort(vocabulary)
     if len(vocabulary) == 0:
         return np.full(len(ids), -1, np.int64)
@@ -241,7 +237,7 @@ def _chunk(chunk: pd.DataFrame, vocabulary: dict[str, int], path: Path, first_li
                          path=str(path), line=first_line + row + 1,
                          hint="the file may be corrupt; download it again")
     keep = chrom > 0
-    ids, uniques = pd.factorize(_unversioned(chunk["transcript_id"][keep]))
+    ids, uniques = pd.factorize(unversioned_ids(chunk["transcript_id"][keep].fillna("")))
     # one vocabulary across chunks: a loop over this chunk's distinct transcripts
     remap = np.array([vocabulary.setdefault(t, len(vocabulary)) for t in uniques], np.int32)
     cls = chunk["am_class"][keep].map({c: i for i, c in enumerate(AM_CLASSES)})
