@@ -24,11 +24,12 @@ def test_pandas_is_loaded_on_first_use():
     assert out.split("\n") == ["False", "(2, 1)", "True", "True"]
 
 
-def test_shard_stages_import_without_pandas():
+def test_shard_stages_import_without_pandas_or_requests():
     out = _fresh("import sys\n"
                  "import heron.cli, heron.pipeline, heron.annotate.stage, heron.classify.stage\n"
                  "import heron.resources.gnomad, heron.resources.alphamissense\n"
-                 "print(sorted(m for m in sys.modules if m.startswith('pandas.')))")
+                 "print(sorted(m for m in sys.modules\n"
+                 "             if m.startswith(('pandas.', 'requests.', 'urllib3'))))")
     assert out == "[]"
 
 

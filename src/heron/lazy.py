@@ -2,7 +2,8 @@
 
 Every stage is its own process, and pandas alone takes about a third of a second to import:
 more than a shard's annotate or classify spends on its work. Modules that use pandas only in
-some of their functions take it from here, so a job imports it only when one of those runs.
+some of their functions take it from here, so a job imports it only when one of those runs;
+likewise requests, which only a download uses.
 """
 
 from __future__ import annotations
@@ -29,3 +30,4 @@ def load(name: str) -> ModuleType:
 
 
 pandas = load("pandas")
+requests = load("requests")

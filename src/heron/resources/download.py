@@ -16,16 +16,12 @@ import shutil
 import time
 from pathlib import Path
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlparse
 
 from heron.errors import ResourceError
+from heron.lazy import requests  # loaded by the first download: most jobs never download
 from heron.staging import staging_file
-
-if TYPE_CHECKING:
-    # imported where a request is made: every stage imports this module (for its
-    # checksums and through the resource readers) and most never download anything
-    import requests
 
 CHUNK_BYTES = 1 << 20
 _RETRY_STATUS = 429  # rate limiting is transient; every other 4xx is final
@@ -83,8 +79,6 @@ def _check_status(url: str, response: requests.Response) -> None:
 
 
 def _request(session: requests.Session, url: str, timeout: float, **kwargs) -> requests.Response:
-    import requests
-
     try:
         response = session.get(url, timeout=timeout, **kwargs)
     except (requests.ConnectionError, requests.Timeout) as exc:
@@ -132,8 +126,6 @@ def fetch(url: str, dest: str | Path, *, sha256: str | None = None,
         if local is not None:
             _copy_local(url, local, tmp, sha256, expected_size)
         else:
-            import requests
-
             own = session is None
             sess = session or requests.Session()
             try:
@@ -159,8 +151,6 @@ def _copy_local(url: str, local: Path, tmp: Path, sha256: str | None,
 
 def _stream(session: requests.Session, url: str, tmp: Path, sha256: str | None,
             expected_size: int | None, timeout: float) -> None:
-    import requests
-
     response = _request(session, url, timeout, stream=True)
     with response:
         announced = response.headers.get("Content-Length")
@@ -190,8 +180,6 @@ def get_json(url: str, *, params: dict[str, Any] | None = None, timeout: float =
     A body that is not valid JSON is treated as transient (proxies and overloaded servers
     answer 200 with an HTML error page). Raises ResourceError naming the URL.
     """
-    import requests
-
     own = session is None
     sess = session or requests.Session()
 
