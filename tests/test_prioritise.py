@@ -80,6 +80,33 @@ def test_batches_together_give_the_whole_run(demo_run, tmp_path):
     assert report["samples"] == expected["samples"]
 
 
+def test_reports_are_never_older_than_the_history(demo_run, tmp_path, monkeypatch):
+    import time
+
+    from heron import history
+
+    config, work, _ = demo_run
+    classified, stores = _shards(work)
+    part = prioritise(config, classified, stores, work / "genes.json", tmp_path / "b", (1, 1))
+    record_run = history.record_run
+
+    def slow_commit(con, *args, **kwargs):
+        # the reports are rendered inside the history's transaction; a commit that ends a
+        # clock tick after them must still leave them the newer files
+        record_run(con, *args, **kwargs)
+        time.sleep(0.05)
+        Path(con.execute("PRAGMA database_list").fetchone()[2]).touch()
+
+    monkeypatch.setattr(history, "record_run", slow_commit)
+    out = tmp_path / "results" / config.cohort.name
+    write_reports(config.model_copy(update={"results_dir": str(tmp_path / "results")}),
+                  [part], out)
+    db = (out / "history.sqlite").stat().st_mtime_ns
+    for name in ("report.json", "report.tsv", "report.html", "seqr.json", "summary.json",
+                 "summary.txt"):
+        assert (out / name).stat().st_mtime_ns >= db, name
+
+
 def test_a_batch_that_does_not_exist_is_refused(demo_run, tmp_path):
     from heron.errors import InputError
 

@@ -148,6 +148,9 @@ def write_reports(config: HeronConfig, prioritised: Path | list[Path], out: Path
         con.close()
     for name, tmp in staged.items():
         os.replace(tmp, out / name)
+        # stamped after the history's commit: written before it, a report would look older
+        # than the history it was made with, and Snakemake refuses outputs older than an input
+        os.utime(out / name)
     return (out / "summary.txt").read_text()
 
 
